@@ -1,0 +1,1 @@
+"""The ``cleverfox`` command: operator commands and (later) the partner's API commands."""

@@ -1,0 +1,39 @@
+"""Root of the ``cleverfox`` command. Errors map to exit codes in one place (``main``)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cleverfox import __version__
+from cleverfox.cli.operator import register_operator_commands
+from cleverfox.server.kit.errors import AppError
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="cleverfox")
+def cli() -> None:
+    """CleverFox Backup: run and administer a server, or use its API."""
+
+
+register_operator_commands(cli)
+
+
+def main() -> None:
+    """Entry point: a failure prints one line on stderr and exits non-zero."""
+    try:
+        cli.main(standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        sys.exit(EXIT_FAILED)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except AppError as exc:
+        detail = "; ".join(e.message for e in exc.errors)
+        click.echo(f"error: {exc.message}{' ' + detail if detail else ''}", err=True)
+        sys.exit(EXIT_FAILED)

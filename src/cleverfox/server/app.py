@@ -1,0 +1,88 @@
+"""The application factory: one FastAPI app per server process, built from ``Settings``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from sqlalchemy import text
+from starlette.responses import Response
+
+from cleverfox import __version__
+from cleverfox.server import migrate
+from cleverfox.server.catalog.endpoints import router as catalog_router
+from cleverfox.server.companies.endpoints import router as companies_router
+from cleverfox.server.kit.api import Services
+from cleverfox.server.kit.auth import KeyResolver
+from cleverfox.server.kit.db import Database
+from cleverfox.server.kit.handlers import index_route_methods, install_handlers
+from cleverfox.server.kit.middleware import RequestIdMiddleware
+from cleverfox.server.kit.ratelimit import TokenBuckets
+from cleverfox.server.kit.responses import JsonResponse
+from cleverfox.server.kit.secrets import load_or_create_secret
+from cleverfox.server.partners.endpoints import router as partners_router
+from cleverfox.server.partners.service import resolve_partner_key
+from cleverfox.settings import Settings
+
+ROUTERS = (partners_router, companies_router, catalog_router)
+RESOLVERS: tuple[KeyResolver, ...] = (resolve_partner_key,)
+
+
+class SchemaOutOfDate(RuntimeError):
+    """The database schema is older than this server and ``--no-migrate`` forbids upgrading."""
+
+
+def open_database(settings: Settings) -> Database:
+    """The database, its schema brought up to date unless ``--no-migrate``."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.resolved_database_url)
+    if settings.migrate:
+        migrate.upgrade(db.engine)
+    elif not migrate.is_current(db.engine):
+        raise SchemaOutOfDate("the database schema is not current; run `cleverfox db upgrade`")
+    return db
+
+
+def build_services(settings: Settings, db: Database) -> Services:
+    rate = settings.rate_limit
+    return Services(
+        settings=settings,
+        db=db,
+        secret=load_or_create_secret(settings.secret_key_path),
+        resolvers=RESOLVERS,
+        rate=TokenBuckets(rate.per_minute, rate.burst) if rate.enabled else None,
+        auth_failures=TokenBuckets(settings.auth_failure_limit, settings.auth_failure_limit),
+    )
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The API application with its database open and migrated."""
+    services = build_services(settings, open_database(settings))
+    app = FastAPI(
+        title="CleverFox Backup API",
+        version=__version__,
+        openapi_url="/api/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        default_response_class=JsonResponse,
+    )
+    app.state.services = services
+    for router in ROUTERS:
+        app.include_router(router)
+    _add_health(app, services)
+    index_route_methods(app, ROUTERS)
+    install_handlers(app)
+    app.add_middleware(RequestIdMiddleware)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for server worker processes: settings come from ``CLEVERFOX_*`` variables."""
+    return create_app(Settings())
+
+
+def _add_health(app: FastAPI, services: Services) -> None:
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> Response:
+        """200 when the database answers."""
+        with services.db.reading() as session:
+            session.execute(text("SELECT 1"))
+        return JsonResponse({"status": "ok", "version": __version__})

@@ -1,0 +1,1 @@
+"""The shared catalogues: Plan Types, Plans, Backup Types and Event Types (read-only)."""

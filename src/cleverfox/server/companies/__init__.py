@@ -1,0 +1,1 @@
+"""Companies: a partner's customers."""

@@ -1,0 +1,65 @@
+"""Wire shape of a Company."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cleverfox.server.catalog.schemas import plan_type_out
+from cleverfox.server.kit.listing import Filter
+from cleverfox.server.kit.present import stamped
+from cleverfox.server.kit.wire import Attr, Kind, Rule, WireSchema
+from cleverfox.server.models import Company
+from cleverfox.server.partners.schemas import partner_out
+
+_ADDRESS = ("AddressLine1", "AddressLine2", "CityMunicipality", "StateProvidence",
+            "PostalCode", "Country", "Phone")
+
+COMPANY = WireSchema(
+    "Company",
+    [
+        Attr("CompanyId", Kind.INTEGER, Rule.READ_ONLY),
+        Attr("PartnerId", Kind.INTEGER, Rule.REQUIRED_ON_POST),
+        Attr("Partner", Kind.OBJECT, Rule.READ_ONLY),
+        Attr("PlanTypeId", Kind.INTEGER, Rule.REQUIRED_ON_POST),
+        Attr("PlanType", Kind.OBJECT, Rule.READ_ONLY),
+        Attr("Name", rule=Rule.REQUIRED, max_length=100),
+        *(Attr(name, max_length=50) for name in _ADDRESS),
+        Attr("ExternalId", max_length=100),
+        Attr("IsInactive", Kind.BOOLEAN),
+        Attr("DeviceCount", Kind.INTEGER, Rule.READ_ONLY),
+        Attr("AddedOn", Kind.DATETIME_UTC, Rule.READ_ONLY),
+        Attr("UpdatedOn", Kind.DATETIME_UTC, Rule.READ_ONLY),
+    ],
+)
+COMPANY_FILTERS = (
+    Filter("ExternalId", Kind.STRING),
+    Filter("IsInactive", Kind.BOOLEAN),
+    Filter("NameContains", Kind.STRING),
+)
+
+
+def company_out(
+    company: Company | None, *, embed: bool = True, device_count: int | None = None
+) -> dict[str, Any] | None:
+    """A Company; embedded objects one level deep only."""
+    if company is None:
+        return None
+    data: dict[str, Any] = {
+        "CompanyId": company.id,
+        "PartnerId": company.partner_id,
+        "Partner": partner_out(company.partner, embed=False) if embed else None,
+        "PlanTypeId": company.plan_type_id,
+        "PlanType": plan_type_out(company.plan_type) if embed else None,
+        "Name": company.name,
+        "AddressLine1": company.address_line1,
+        "AddressLine2": company.address_line2,
+        "CityMunicipality": company.city_municipality,
+        "StateProvidence": company.state_providence,
+        "PostalCode": company.postal_code,
+        "Country": company.country,
+        "Phone": company.phone,
+        "ExternalId": company.external_id,
+        "IsInactive": company.is_inactive,
+        "DeviceCount": device_count if device_count is not None else getattr(company, "device_count", 0),
+    }
+    return stamped(data, company)

@@ -1,0 +1,1 @@
+"""Shared plumbing of the server: database, wire rules, errors, auth, events, tokens."""

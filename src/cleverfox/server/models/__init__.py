@@ -1,0 +1,34 @@
+"""The database tables, as SQLAlchemy 2 models (one module per family).
+
+Relationships are ``lazy="raise"``: a repository that forgets an eager load fails loudly.
+History tables (events; logs later) keep plain ids with no foreign keys, so they outlive
+what they describe.
+"""
+
+from cleverfox.server.models.accounts import (
+    Company,
+    CompanyUser,
+    Partner,
+    PartnerUser,
+    Plan,
+    PlanType,
+    Subscription,
+)
+from cleverfox.server.models.base import Base
+from cleverfox.server.models.catalog import BackupType, EventType
+from cleverfox.server.models.history import Event, RequestToken
+
+__all__ = [
+    "BackupType",
+    "Base",
+    "Company",
+    "CompanyUser",
+    "Event",
+    "EventType",
+    "Partner",
+    "PartnerUser",
+    "Plan",
+    "PlanType",
+    "RequestToken",
+    "Subscription",
+]

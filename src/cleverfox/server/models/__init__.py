@@ -16,9 +16,17 @@ from cleverfox.server.models.accounts import (
 )
 from cleverfox.server.models.base import Base
 from cleverfox.server.models.catalog import BackupType, EventType
+from cleverfox.server.models.devices import Device, Job, JobItem
 from cleverfox.server.models.history import Event, RequestToken
+from cleverfox.server.models.logs import Log, LogItem, Mail
 
 __all__ = [
+    "Device",
+    "Job",
+    "JobItem",
+    "Log",
+    "LogItem",
+    "Mail",
     "BackupType",
     "Base",
     "Company",

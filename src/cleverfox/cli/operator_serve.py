@@ -60,4 +60,37 @@ def db_upgrade(**options: Any) -> None:
 
 def register(cli: click.Group) -> None:
     cli.add_command(serve)
+    cli.add_command(demo)
     cli.add_command(db)
+
+
+@click.command()
+@data_options
+@click.option("--host", envvar="CLEVERFOX_HOST", help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, envvar="CLEVERFOX_PORT", help="Port (default 8443).")
+def demo(**options: Any) -> None:
+    """Serve on the embedded defaults with a demo partner and data; print a working curl line.
+
+    \b
+    Example:
+      cleverfox demo            # then run the curl line it prints
+    """
+    from cleverfox.cli.operator import operator_session
+    from cleverfox.server.demo import ensure_demo
+    from cleverfox.server.runner import serve as run
+
+    settings = make_settings(**options)
+    with operator_session(settings) as (session, secret):
+        made = ensure_demo(session, secret, settings.data_dir)
+    cert = (settings.data_dir / "tls" / "server.crt").resolve()
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+
+    def announce(lines: list[str]) -> None:
+        _print_lines(lines)
+        click.echo(f"Demo partner {made.partner_id}, API key: {made.api_key}")
+        click.echo("Try:")
+        click.echo(f"  curl --cacert {cert} -u {made.api_key}: "
+                   f"https://{host}:{settings.port}/api/companies")
+        click.echo("Stop with Ctrl+C.")
+
+    raise SystemExit(run(settings, on_ready=announce))

@@ -15,6 +15,7 @@ from cleverfox.server.kit.auth import KeyResolver
 from cleverfox.server.kit.db import Database
 from cleverfox.server.kit.handlers import index_route_methods, install_handlers
 from cleverfox.server.kit.middleware import RequestIdMiddleware
+from cleverfox.server.kit.openapi import install_openapi
 from cleverfox.server.kit.ratelimit import TokenBuckets
 from cleverfox.server.kit.responses import JsonResponse
 from cleverfox.server.kit.secrets import load_or_create_secret
@@ -68,7 +69,9 @@ def create_app(settings: Settings) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     _add_health(app, services)
+    app.state.routers = ROUTERS
     index_route_methods(app, ROUTERS)
+    install_openapi(app)
     install_handlers(app)
     app.add_middleware(RequestIdMiddleware)
     return app

@@ -45,6 +45,8 @@ from cleverfox.server.kit.responses import JsonResponse, collection, element
 from cleverfox.server.kit.secrets import ServerSecret
 from cleverfox.server.kit.tokens import check_token, record_token
 from cleverfox.server.kit.wire import INT64_MAX, WireSchema
+
+WIRE_SCHEMA = "cleverfox_wire_schema"
 from cleverfox.settings import Settings
 
 R = TypeVar("R")
@@ -193,6 +195,7 @@ def body_of(
             add_response_header(request.scope, IGNORED_ATTRIBUTES, ",".join(ignored))
         return Body(raw, tuple(ignored), _read_token(token))
 
+    setattr(dependency, WIRE_SCHEMA, schema)
     return Depends(dependency)
 
 

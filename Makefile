@@ -1,0 +1,58 @@
+# CleverFox Backup — developer entry points. Everything installs into .venv from pyproject.toml.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432
+PYTEST_ARGS ?=
+
+.PHONY: help install run test test-sqlite test-postgres lint format bench clean
+
+help:
+	@echo "make run    - start a demo server on the embedded defaults (SQLite, self-signed TLS)"
+	@echo "make test   - install everything and run the suite on SQLite, then on PostgreSQL"
+	@echo "make lint   - ruff and mypy --strict"
+	@echo "make bench  - benchmarks; results go to docs/benchmarks.md"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/cleverfox demo
+
+test: $(STAMP)
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite: $(STAMP)
+	@echo "== test pass 1/2: SQLite"
+	HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+test-postgres: $(STAMP)
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(POSTGRES_URL)/postgres', connect_timeout=3).close()" 2>/dev/null; then \
+		echo "== test pass 2/2: PostgreSQL at $(POSTGRES_URL)"; \
+		CLEVERFOX_TEST_POSTGRES=$(POSTGRES_URL) HYPOTHESIS_PROFILE=ci $(BIN)/python -m pytest -q -m "not sqlite_only" $(PYTEST_ARGS); \
+	elif [ -n "$$REQUIRE_POSTGRES" ]; then \
+		echo "PostgreSQL is required (REQUIRE_POSTGRES) but not reachable at $(POSTGRES_URL)"; exit 1; \
+	else \
+		echo "== test pass 2/2: SKIPPED — no PostgreSQL reachable at $(POSTGRES_URL) (set POSTGRES_URL to run it)"; \
+	fi
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff check --fix src tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run --output docs/benchmarks.md
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache cleverfox-data

@@ -1,0 +1,1 @@
+"""Jobs, job items and their schedules."""

@@ -1,0 +1,1 @@
+"""The time-zone catalogue: Windows ids, IANA names and their display names."""

@@ -41,7 +41,9 @@ def database_url() -> Iterator[str | None]:
 def server(tmp_path_factory: pytest.TempPathFactory, database_url: str | None) -> Iterator[ServerProcess]:
     """One ``cleverfox serve`` process for the session, rate limits off."""
     data_dir: Path = tmp_path_factory.mktemp("server")
-    process = start_server(data_dir, database_url, "--rate-limit", "0")
+    # Many tests fail authentication on purpose; the per-address limit gets its own server.
+    process = start_server(data_dir, database_url, "--rate-limit", "0",
+                           env={"CLEVERFOX_AUTH_FAILURE_LIMIT": "100000"})
     yield process
     stop_server(process)
 

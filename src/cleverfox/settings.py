@@ -8,11 +8,12 @@ environment.
 from __future__ import annotations
 
 import ipaddress
+import json
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -55,11 +56,11 @@ class Settings(BaseSettings):
     storage_url: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
-    trusted_proxies: tuple[IpNetwork, ...] = ()
+    trusted_proxies: Annotated[tuple[IpNetwork, ...], NoDecode] = ()
     smtp_url: str | None = None
     mail_from: str = "CleverFox Backup <noreply@cleverfox.invalid>"
     secret_key_file: Path | None = None
-    rate_limit: RateLimit = RateLimit((600, 100))
+    rate_limit: Annotated[RateLimit, NoDecode] = RateLimit((600, 100))
     auth_failure_limit: Annotated[int, Field(ge=0)] = 20
     checkin_interval: Annotated[int, Field(ge=5, le=86400)] = 60
     missed_job_interval: Annotated[int, Field(ge=1, le=86400)] = 60
@@ -76,14 +77,19 @@ class Settings(BaseSettings):
             return value
         if isinstance(value, tuple | list):
             return RateLimit((int(value[0]), int(value[1])))
-        return RateLimit.parse(str(value))
+        text = str(value).strip()
+        if text.startswith("["):  # the JSON list form settings_to_env may write
+            text = text.strip("[]").replace(" ", "")
+        return RateLimit.parse(text)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _parse_proxies(cls, value: object) -> tuple[IpNetwork, ...]:
         if value is None or value == "":
             return ()
-        items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[arg-type]
+        if isinstance(value, str) and value.strip().startswith("["):
+            value = json.loads(value)
+        items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
         return tuple(ipaddress.ip_network(str(i).strip(), strict=False) for i in items if str(i).strip())
 
     @field_validator("database_url")

@@ -90,15 +90,21 @@ def postgres_database(server_url: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def start_server(data_dir: Path, database_url: str | None, *extra: str, timeout: float = 60) -> ServerProcess:
+def start_server(
+    data_dir: Path, database_url: str | None, *extra: str, timeout: float = 60,
+    env: dict[str, str] | None = None,
+) -> ServerProcess:
     """Start ``cleverfox serve`` and wait until it answers ``/healthz``."""
     port = free_port()
     args = [sys.executable, "-m", "cleverfox", "serve", "--data-dir", str(data_dir),
             "--port", str(port), *extra]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLEVERFOX_")}
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CLEVERFOX_")}
+    environment.update(env or {})
     if database_url:
-        env["CLEVERFOX_DATABASE_URL"] = database_url
-    process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+        environment["CLEVERFOX_DATABASE_URL"] = database_url
+    process = subprocess.Popen(
+        args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment
+    )
     server = ServerProcess(f"https://127.0.0.1:{port}", data_dir, database_url, process)
     _wait_ready(server, timeout)
     return server

@@ -9,6 +9,7 @@ import click
 from cleverfox import __version__
 from cleverfox.cli.operator import register_operator_commands
 from cleverfox.server.kit.errors import AppError
+from cleverfox.server.kit.tls import TlsConfigurationError
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -33,6 +34,9 @@ def main() -> None:
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except TlsConfigurationError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
     except AppError as exc:
         detail = "; ".join(e.message for e in exc.errors)
         click.echo(f"error: {exc.message}{' ' + detail if detail else ''}", err=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from sqlalchemy import text
 from starlette.responses import Response
+from starlette.types import ASGIApp
 
 from cleverfox import __version__
 from cleverfox.server import migrate
@@ -16,6 +17,7 @@ from cleverfox.server.kit.db import Database
 from cleverfox.server.kit.handlers import index_route_methods, install_handlers
 from cleverfox.server.kit.middleware import RequestIdMiddleware
 from cleverfox.server.kit.openapi import install_openapi
+from cleverfox.server.kit.proxy import wrap_for_proxies
 from cleverfox.server.kit.ratelimit import TokenBuckets
 from cleverfox.server.kit.responses import JsonResponse
 from cleverfox.server.kit.secrets import load_or_create_secret
@@ -77,9 +79,10 @@ def create_app(settings: Settings) -> FastAPI:
     return app
 
 
-def create_app_from_env() -> FastAPI:
+def create_app_from_env() -> ASGIApp:
     """Factory for server worker processes: settings come from ``CLEVERFOX_*`` variables."""
-    return create_app(Settings())
+    settings = Settings()
+    return wrap_for_proxies(create_app(settings), settings)
 
 
 def _add_health(app: FastAPI, services: Services) -> None:

@@ -70,8 +70,8 @@ def parse_list_query(params: Iterable[tuple[str, str]], filters: Sequence[Filter
             values[spec.name] = _read_filter(spec, raw)
         except ValueError as exc:
             errors.append(FieldError(spec.name, "invalid_parameter", str(exc)))
-    page_no = values.pop("PageNo", None) or 1
-    page_size = values.pop("PageSize", None) or DEFAULT_PAGE_SIZE
+    page_no = _default(values.pop("PageNo", None), 1)
+    page_size = _default(values.pop("PageSize", None), DEFAULT_PAGE_SIZE)
     errors += _check_range("PageNo", page_no, 1, INT64_MAX)
     errors += _check_range("PageSize", page_size, 1, MAX_PAGE_SIZE)
     if errors:
@@ -84,6 +84,10 @@ def parse_list_query(params: Iterable[tuple[str, str]], filters: Sequence[Filter
         filters={k: v for k, v in values.items() if v is not None},
         ignored=tuple(ignored),
     )
+
+
+def _default(value: int | None, default: int) -> int:
+    return default if value is None else value
 
 
 def _check_range(name: str, value: int, low: int, high: int) -> list[FieldError]:

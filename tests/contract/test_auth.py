@@ -1,0 +1,106 @@
+"""README §2: who may call — Basic auth with the API key, Partner Plan, tenant isolation."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from cleverfox.server.kit.db import Database
+from cleverfox.server.partners import operator
+from tests.support.server import Partner, ServerProcess
+
+
+def test_missing_key_is_401_with_challenge(server: ServerProcess) -> None:
+    with server.client() as client:
+        response = client.get("/api/companies")
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == 'Basic realm="CleverFox Backup"'
+    assert response.json()["error"]["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Basic", "Basic !!!notbase64", "Bearer abc", "Basic " + "Og==", "Digest username=x"],
+)
+def test_malformed_authorization_is_401(server: ServerProcess, header: str) -> None:
+    with server.client() as client:
+        response = client.get("/api/companies", headers={"Authorization": header})
+    assert response.status_code == 401
+
+
+def test_unknown_key_is_401(server: ServerProcess) -> None:
+    with server.client("cfp_not-a-key") as client:
+        assert client.get("/api/companies").status_code == 401
+
+
+def test_password_is_ignored(server: ServerProcess, partner: Partner) -> None:
+    with httpx.Client(base_url=server.url, verify=False, auth=(partner.api_key, "anything")) as client:
+        assert client.get("/api/companies").status_code == 200
+
+
+def _set_active(server: ServerProcess, partner_id: int, active: bool) -> None:
+    db = Database(server.sqlalchemy_url, pool_size=1)
+    with db.writing() as session:
+        operator.set_partner_active(session, partner_id, active)
+    db.dispose()
+
+
+def test_inactive_partner_is_403_partner_plan_required(server: ServerProcess, partner: Partner) -> None:
+    _set_active(server, partner.partner_id, False)
+    response = partner.client.get("/api/companies")
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "partner_plan_required"
+    _set_active(server, partner.partner_id, True)
+    assert partner.client.get("/api/companies").status_code == 200
+
+
+def test_rotated_partner_key_stops_working(server: ServerProcess, partner: Partner) -> None:
+    db = Database(server.sqlalchemy_url, pool_size=1)
+    with db.writing() as session:
+        from cleverfox.server.kit.secrets import load_or_create_secret
+
+        new_key = operator.rotate_partner_key(session, load_or_create_secret(server.data_dir / "secret.key"),
+                                              partner.partner_id)
+    db.dispose()
+    assert partner.client.get("/api/companies").status_code == 401
+    with server.client(new_key) as client:
+        assert client.get("/api/companies").status_code == 200
+
+
+@pytest.mark.parametrize("verb", ["GET", "PUT", "DELETE"])
+def test_another_partners_company_is_404_on_every_verb(
+    partner: Partner, partner_second: Partner, verb: str
+) -> None:
+    url = f"/api/companies/{partner_second.company_id}"
+    kwargs = {"json": {"Name": "stolen"}} if verb == "PUT" else {}
+    response = partner.client.request(verb, url, **kwargs)  # type: ignore[arg-type]
+    assert response.status_code == 404
+    assert partner_second.client.get(url).json()["data"]["Name"] != "stolen"
+
+
+def test_another_partner_record_is_404(partner: Partner, partner_second: Partner) -> None:
+    assert partner.client.get(f"/api/partners/{partner_second.partner_id}").status_code == 404
+    put = partner.client.put(f"/api/partners/{partner_second.partner_id}", json={"Name": "x"})
+    assert put.status_code == 404
+    mine = partner.client.get("/api/partners").json()["data"]
+    assert [p["PartnerId"] for p in mine] == [partner.partner_id]
+
+
+def test_filter_naming_an_invisible_object_matches_nothing(partner: Partner, partner_second: Partner) -> None:
+    response = partner.client.get("/api/companies", params={"ExternalId": "anything"})
+    assert response.status_code == 200 and response.json()["data"] == []
+
+
+def test_shared_catalogues_are_visible(partner: Partner) -> None:
+    plans = partner.client.get("/api/plans", params={"PageSize": 1000}).json()["data"]
+    small = next(p for p in plans if p["PlanId"] == 1)
+    assert (small["Name"], small["DeviceLimit"], small["StorageLimit"], small["DownloadLimit"]) == (
+        "Small Plan", 1, 25, False)
+    types = partner.client.get("/api/backuptypes").json()["data"]
+    assert {t["EngineId"]: t["Port"] for t in types if t["BackupTypeId"] <= 5} == {
+        "FILE": None, "MSSQL": 1433, "PGSQL": 5432, "MYSQL": 3306, "SQLITE": None}
+    plan_type = partner.client.get("/api/plantypes/1").json()["data"]
+    assert plan_type == {"PlanTypeId": 1, "Name": "CleverFox Backup", "IsInactive": False,
+                         "HasApiAccess": True}
+    event_types = partner.client.get("/api/eventtypes", params={"PageSize": 100}).json()["data"]
+    assert {"EventTypeId": 32, "Name": "Device Modified"} in event_types

@@ -14,7 +14,13 @@ from pathlib import Path
 import pytest
 from hypothesis import settings as hypothesis_settings
 
-from tests.support.server import Partner, ServerProcess, postgres_database, start_server, stop_server
+from tests.support.server import (
+    Partner,
+    ServerProcess,
+    postgres_database,
+    start_server,
+    stop_server,
+)
 
 hypothesis_settings.register_profile("ci", max_examples=60, deadline=None)
 hypothesis_settings.register_profile("dev", max_examples=30, deadline=None)
@@ -38,12 +44,15 @@ def database_url() -> Iterator[str | None]:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory, database_url: str | None) -> Iterator[ServerProcess]:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, database_url: str | None
+) -> Iterator[ServerProcess]:
     """One ``cleverfox serve`` process for the session, rate limits off."""
     data_dir: Path = tmp_path_factory.mktemp("server")
     # Many tests fail authentication on purpose; the per-address limit gets its own server.
-    process = start_server(data_dir, database_url, "--rate-limit", "0",
-                           env={"CLEVERFOX_AUTH_FAILURE_LIMIT": "100000"})
+    process = start_server(
+        data_dir, database_url, "--rate-limit", "0", env={"CLEVERFOX_AUTH_FAILURE_LIMIT": "100000"}
+    )
     yield process
     stop_server(process)
 

@@ -90,7 +90,9 @@ class Settings(BaseSettings):
         if isinstance(value, str) and value.strip().startswith("["):
             value = json.loads(value)
         items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[call-overload]
-        return tuple(ipaddress.ip_network(str(i).strip(), strict=False) for i in items if str(i).strip())
+        return tuple(
+            ipaddress.ip_network(str(i).strip(), strict=False) for i in items if str(i).strip()
+        )
 
     @field_validator("database_url")
     @classmethod

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from tests.support.server import Partner, ServerProcess
 
 from cleverfox.server.kit.db import Database
 from cleverfox.server.partners import operator
-from tests.support.server import Partner, ServerProcess
 
 
 def test_missing_key_is_401_with_challenge(server: ServerProcess) -> None:
@@ -34,7 +34,9 @@ def test_unknown_key_is_401(server: ServerProcess) -> None:
 
 
 def test_password_is_ignored(server: ServerProcess, partner: Partner) -> None:
-    with httpx.Client(base_url=server.url, verify=False, auth=(partner.api_key, "anything")) as client:
+    with httpx.Client(
+        base_url=server.url, verify=False, auth=(partner.api_key, "anything")
+    ) as client:
         assert client.get("/api/companies").status_code == 200
 
 
@@ -45,7 +47,9 @@ def _set_active(server: ServerProcess, partner_id: int, active: bool) -> None:
     db.dispose()
 
 
-def test_inactive_partner_is_403_partner_plan_required(server: ServerProcess, partner: Partner) -> None:
+def test_inactive_partner_is_403_partner_plan_required(
+    server: ServerProcess, partner: Partner
+) -> None:
     _set_active(server, partner.partner_id, False)
     response = partner.client.get("/api/companies")
     assert response.status_code == 403
@@ -59,8 +63,9 @@ def test_rotated_partner_key_stops_working(server: ServerProcess, partner: Partn
     with db.writing() as session:
         from cleverfox.server.kit.secrets import load_or_create_secret
 
-        new_key = operator.rotate_partner_key(session, load_or_create_secret(server.data_dir / "secret.key"),
-                                              partner.partner_id)
+        new_key = operator.rotate_partner_key(
+            session, load_or_create_secret(server.data_dir / "secret.key"), partner.partner_id
+        )
     db.dispose()
     assert partner.client.get("/api/companies").status_code == 401
     with server.client(new_key) as client:
@@ -86,7 +91,9 @@ def test_another_partner_record_is_404(partner: Partner, partner_second: Partner
     assert [p["PartnerId"] for p in mine] == [partner.partner_id]
 
 
-def test_filter_naming_an_invisible_object_matches_nothing(partner: Partner, partner_second: Partner) -> None:
+def test_filter_naming_an_invisible_object_matches_nothing(
+    partner: Partner, partner_second: Partner
+) -> None:
     response = partner.client.get("/api/companies", params={"ExternalId": "anything"})
     assert response.status_code == 200 and response.json()["data"] == []
 
@@ -95,12 +102,25 @@ def test_shared_catalogues_are_visible(partner: Partner) -> None:
     plans = partner.client.get("/api/plans", params={"PageSize": 1000}).json()["data"]
     small = next(p for p in plans if p["PlanId"] == 1)
     assert (small["Name"], small["DeviceLimit"], small["StorageLimit"], small["DownloadLimit"]) == (
-        "Small Plan", 1, 25, False)
+        "Small Plan",
+        1,
+        25,
+        False,
+    )
     types = partner.client.get("/api/backuptypes").json()["data"]
     assert {t["EngineId"]: t["Port"] for t in types if t["BackupTypeId"] <= 5} == {
-        "FILE": None, "MSSQL": 1433, "PGSQL": 5432, "MYSQL": 3306, "SQLITE": None}
+        "FILE": None,
+        "MSSQL": 1433,
+        "PGSQL": 5432,
+        "MYSQL": 3306,
+        "SQLITE": None,
+    }
     plan_type = partner.client.get("/api/plantypes/1").json()["data"]
-    assert plan_type == {"PlanTypeId": 1, "Name": "CleverFox Backup", "IsInactive": False,
-                         "HasApiAccess": True}
+    assert plan_type == {
+        "PlanTypeId": 1,
+        "Name": "CleverFox Backup",
+        "IsInactive": False,
+        "HasApiAccess": True,
+    }
     event_types = partner.client.get("/api/eventtypes", params={"PageSize": 100}).json()["data"]
     assert {"EventTypeId": 32, "Name": "Device Modified"} in event_types

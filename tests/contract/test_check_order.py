@@ -7,32 +7,39 @@ from tests.support.server import Partner, ServerProcess
 
 def test_401_before_415_and_413(server: ServerProcess) -> None:
     with server.client() as anonymous:
-        response = anonymous.post("/api/companies?x=1", content="x" * (2 * 1024 * 1024),
-                                  headers={"Content-Type": "text/plain"})
+        response = anonymous.post(
+            "/api/companies?x=1",
+            content="x" * (2 * 1024 * 1024),
+            headers={"Content-Type": "text/plain"},
+        )
     assert response.status_code == 401
 
 
 def test_413_before_415(partner: Partner) -> None:
-    response = partner.client.post("/api/companies", content="x" * (1024 * 1024 + 1),
-                                   headers={"Content-Type": "text/plain"})
+    response = partner.client.post(
+        "/api/companies", content="x" * (1024 * 1024 + 1), headers={"Content-Type": "text/plain"}
+    )
     assert response.status_code == 413
 
 
 def test_415_before_query_data(partner: Partner) -> None:
-    response = partner.client.post("/api/companies?Name=x", content="{}",
-                                   headers={"Content-Type": "text/plain"})
+    response = partner.client.post(
+        "/api/companies?Name=x", content="{}", headers={"Content-Type": "text/plain"}
+    )
     assert response.status_code == 415
 
 
 def test_query_data_before_malformed_json(partner: Partner) -> None:
-    response = partner.client.post("/api/companies?Name=x", content="{",
-                                   headers={"Content-Type": "application/json"})
+    response = partner.client.post(
+        "/api/companies?Name=x", content="{", headers={"Content-Type": "application/json"}
+    )
     assert response.json()["error"]["code"] == "query_parameters_not_allowed"
 
 
 def test_malformed_json_before_not_found(partner: Partner) -> None:
-    response = partner.client.put("/api/companies/999999999", content="{",
-                                  headers={"Content-Type": "application/json"})
+    response = partner.client.put(
+        "/api/companies/999999999", content="{", headers={"Content-Type": "application/json"}
+    )
     assert response.json()["error"]["code"] == "malformed_json"
 
 

@@ -27,7 +27,9 @@ def test_every_partner_starts_with_its_own_company(partner: Partner) -> None:
 
 
 def test_create_returns_201_with_location_and_embedded_objects(partner: Partner) -> None:
-    response = partner.client.post("/api/companies", json=company_body(partner, StateProvidence="WA"))
+    response = partner.client.post(
+        "/api/companies", json=company_body(partner, StateProvidence="WA")
+    )
     assert response.status_code == 201
     data = response.json()["data"]
     assert response.headers["location"] == f"/api/companies/{data['CompanyId']}"
@@ -39,16 +41,27 @@ def test_create_returns_201_with_location_and_embedded_objects(partner: Partner)
 
 
 def test_name_is_required_and_limited_to_100(partner: Partner) -> None:
-    response = partner.client.post("/api/companies", json=company_body(partner, Name="x" * 101, Phone="1" * 51))
+    response = partner.client.post(
+        "/api/companies", json=company_body(partner, Name="x" * 101, Phone="1" * 51)
+    )
     assert response.status_code == 400
     errors = response.json()["error"]["errors"]
-    assert {(e["attribute"], e["code"]) for e in errors} == {("Name", "too_long"), ("Phone", "too_long")}
-    missing = partner.client.post("/api/companies", json={"PartnerId": partner.partner_id, "PlanTypeId": 1})
+    assert {(e["attribute"], e["code"]) for e in errors} == {
+        ("Name", "too_long"),
+        ("Phone", "too_long"),
+    }
+    missing = partner.client.post(
+        "/api/companies", json={"PartnerId": partner.partner_id, "PlanTypeId": 1}
+    )
     assert [e["attribute"] for e in missing.json()["error"]["errors"]] == ["Name"]
 
 
-def test_partner_id_of_another_partner_is_a_validation_failure(partner: Partner, partner_second: Partner) -> None:
-    response = partner.client.post("/api/companies", json=company_body(partner, PartnerId=partner_second.partner_id))
+def test_partner_id_of_another_partner_is_a_validation_failure(
+    partner: Partner, partner_second: Partner
+) -> None:
+    response = partner.client.post(
+        "/api/companies", json=company_body(partner, PartnerId=partner_second.partner_id)
+    )
     assert response.status_code == 400
     assert response.json()["error"]["errors"][0]["attribute"] == "PartnerId"
 
@@ -58,7 +71,9 @@ def test_external_id_unique_per_partner(partner: Partner, partner_second: Partne
     again = partner.client.post("/api/companies", json=company_body(partner, ExternalId="crm-1"))
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "external_id_taken"
-    other = partner_second.client.post("/api/companies", json=company_body(partner_second, ExternalId="crm-1"))
+    other = partner_second.client.post(
+        "/api/companies", json=company_body(partner_second, ExternalId="crm-1")
+    )
     assert other.status_code == 201
 
 
@@ -81,7 +96,10 @@ def test_null_clears_optional_and_is_refused_for_required(partner: Partner) -> N
     refused = partner.client.put(f"/api/companies/{cid}", json={"Name": ""})
     assert refused.status_code == 400
     assert refused.json()["error"]["errors"][0] == {
-        "attribute": "Name", "code": "required", "message": "Name is required."}
+        "attribute": "Name",
+        "code": "required",
+        "message": "Name is required.",
+    }
 
 
 def test_filters_name_contains_escapes_wildcards(partner: Partner) -> None:
@@ -89,9 +107,15 @@ def test_filters_name_contains_escapes_wildcards(partner: Partner) -> None:
     create_company(partner, Name="100 Dentists")
     create_company(partner, Name="Big_Corp", IsInactive=True)
     names = lambda r: [c["Name"] for c in r.json()["data"]]  # noqa: E731
-    assert names(partner.client.get("/api/companies", params={"NameContains": "0% d"})) == ["100% Dental"]
-    assert names(partner.client.get("/api/companies", params={"namecontains": "g_c"})) == ["Big_Corp"]
-    assert names(partner.client.get("/api/companies", params={"IsInactive": "true"})) == ["Big_Corp"]
+    assert names(partner.client.get("/api/companies", params={"NameContains": "0% d"})) == [
+        "100% Dental"
+    ]
+    assert names(partner.client.get("/api/companies", params={"namecontains": "g_c"})) == [
+        "Big_Corp"
+    ]
+    assert names(partner.client.get("/api/companies", params={"IsInactive": "true"})) == [
+        "Big_Corp"
+    ]
 
 
 def test_delete_returns_the_object_and_then_404(partner: Partner) -> None:

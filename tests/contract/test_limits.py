@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from tests.support.server import ServerProcess, start_server, stop_server
 
 
@@ -36,7 +35,9 @@ def test_rate_limit_headers_and_429_with_retry_after(limited_server: ServerProce
     assert other.client.get("/api/companies").status_code == 200  # budgets are per key
 
 
-def test_more_than_20_failed_authentications_from_one_address_are_429(limited_server: ServerProcess) -> None:
+def test_more_than_20_failed_authentications_from_one_address_are_429(
+    limited_server: ServerProcess,
+) -> None:
     partner = limited_server.new_partner()
     with limited_server.client("cfp_wrong") as wrong:
         statuses = [wrong.get("/api/companies").status_code for _ in range(21)]

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import pytest
-
 from tests.support.server import Partner
 
 
-def _post(partner: Partner, content: bytes | str, content_type: str | None, url: str = "/api/companies"):  # type: ignore[no-untyped-def]
+def _post(
+    partner: Partner, content: bytes | str, content_type: str | None, url: str = "/api/companies"
+):  # type: ignore[no-untyped-def]
     headers = {"Content-Type": content_type} if content_type else {}
     return partner.client.post(url, content=content, headers=headers)
 
 
 @pytest.mark.parametrize(
     "content_type",
-    [None, "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "text/plain",
-     "application/jsonx", "text/json"],
+    [
+        None,
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "text/plain",
+        "application/jsonx",
+        "text/json",
+    ],
 )
 def test_non_json_bodies_are_415(partner: Partner, content_type: str | None) -> None:
     response = _post(partner, '{"Name": "x"}', content_type)
@@ -47,16 +54,28 @@ def test_malformed_or_non_object_json_is_400(partner: Partner, content: str) -> 
 def test_bare_and_data_wrapped_bodies_mean_the_same(partner: Partner) -> None:
     bare = {"PartnerId": partner.partner_id, "PlanTypeId": 1, "Name": "Bare"}
     first = partner.client.post("/api/companies", json=bare).json()["data"]
-    second = partner.client.post("/api/companies", json={"data": {**bare, "Name": "Wrapped"}}).json()["data"]
+    second = partner.client.post(
+        "/api/companies", json={"data": {**bare, "Name": "Wrapped"}}
+    ).json()["data"]
     assert first["Name"] == "Bare" and second["Name"] == "Wrapped"
 
 
 def test_unknown_attributes_are_named_and_read_only_ones_ignored(partner: Partner) -> None:
-    body = {"PartnerId": partner.partner_id, "PlanTypeId": 1, "Name": "Typo Inc",
-            "Nmae": "oops", "Colour": "red", "CompanyId": 999999, "DeviceCount": 77}
+    body = {
+        "PartnerId": partner.partner_id,
+        "PlanTypeId": 1,
+        "Name": "Typo Inc",
+        "Nmae": "oops",
+        "Colour": "red",
+        "CompanyId": 999999,
+        "DeviceCount": 77,
+    }
     response = partner.client.post("/api/companies", json=body)
     assert response.status_code == 201
-    assert sorted(response.headers["x-cleverfox-ignored-attributes"].split(",")) == ["Colour", "Nmae"]
+    assert sorted(response.headers["x-cleverfox-ignored-attributes"].split(",")) == [
+        "Colour",
+        "Nmae",
+    ]
     data = response.json()["data"]
     assert data["CompanyId"] != 999999 and data["DeviceCount"] == 0
 
@@ -71,8 +90,12 @@ def test_get_modify_put_round_trip(partner: Partner) -> None:
 
 
 def test_names_match_case_insensitively_and_scalars_leniently(partner: Partner) -> None:
-    body = {"partnerid": str(partner.partner_id), "PLANTYPEID": "1", "name": "Lenient",
-            "isinactive": "TRUE"}
+    body = {
+        "partnerid": str(partner.partner_id),
+        "PLANTYPEID": "1",
+        "name": "Lenient",
+        "isinactive": "TRUE",
+    }
     response = partner.client.post("/api/companies", json=body)
     assert response.status_code == 201, response.text
     data = response.json()["data"]
@@ -81,9 +104,18 @@ def test_names_match_case_insensitively_and_scalars_leniently(partner: Partner) 
 
 @pytest.mark.parametrize(
     ("attribute", "value"),
-    [("PlanTypeId", "one"), ("PlanTypeId", 1.5), ("PlanTypeId", True), ("PlanTypeId", {"a": 1}),
-     ("IsInactive", "yes"), ("IsInactive", 2), ("Name", ["a"]), ("Name", True),
-     ("PlanTypeId", 2**63), ("Name", "nul\x00byte")],
+    [
+        ("PlanTypeId", "one"),
+        ("PlanTypeId", 1.5),
+        ("PlanTypeId", True),
+        ("PlanTypeId", {"a": 1}),
+        ("IsInactive", "yes"),
+        ("IsInactive", 2),
+        ("Name", ["a"]),
+        ("Name", True),
+        ("PlanTypeId", 2**63),
+        ("Name", "nul\x00byte"),
+    ],
 )
 def test_wrong_types_are_validation_failures_naming_the_attribute(
     partner: Partner, attribute: str, value: object
@@ -97,12 +129,22 @@ def test_wrong_types_are_validation_failures_naming_the_attribute(
 
 
 def test_null_boolean_means_false(partner: Partner) -> None:
-    body = {"PartnerId": partner.partner_id, "PlanTypeId": 1, "Name": "Nullbool", "IsInactive": None}
+    body = {
+        "PartnerId": partner.partner_id,
+        "PlanTypeId": 1,
+        "Name": "Nullbool",
+        "IsInactive": None,
+    }
     data = partner.client.post("/api/companies", json=body).json()["data"]
     assert data["IsInactive"] is False
     cid = data["CompanyId"]
     partner.client.put(f"/api/companies/{cid}", json={"IsInactive": True})
-    assert partner.client.put(f"/api/companies/{cid}", json={"IsInactive": None}).json()["data"]["IsInactive"] is False
+    assert (
+        partner.client.put(f"/api/companies/{cid}", json={"IsInactive": None}).json()["data"][
+            "IsInactive"
+        ]
+        is False
+    )
 
 
 def test_every_failing_attribute_is_listed_at_once(partner: Partner) -> None:
@@ -125,6 +167,7 @@ def test_chunked_body_over_the_limit_is_413(partner: Partner) -> None:
             yield b"x" * 65536
         yield b'"}'
 
-    response = partner.client.post("/api/companies", content=chunks(),
-                                   headers={"Content-Type": "application/json"})
+    response = partner.client.post(
+        "/api/companies", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from tests.support.server import Partner, ServerProcess, start_server, stop_server
 
 from cleverfox.server.kit.db import Database
-from tests.support.server import Partner, ServerProcess, start_server, stop_server
 
 
 def _body(partner: Partner, token: str, name: str = "Tokened") -> dict[str, object]:
@@ -20,23 +20,33 @@ def _body(partner: Partner, token: str, name: str = "Tokened") -> dict[str, obje
 def test_second_request_with_a_token_is_409_naming_the_original(partner: Partner) -> None:
     first = partner.client.post("/api/companies", json=_body(partner, "tok-1"))
     assert first.status_code == 201 and first.json()["data"]["Token"] is None
-    second = partner.client.post("/api/companies", json=_body(partner, "tok-1", name="Different body"))
+    second = partner.client.post(
+        "/api/companies", json=_body(partner, "tok-1", name="Different body")
+    )
     assert second.status_code == 409
     error = second.json()["error"]
     assert (error["code"], error["resource"], error["id"]) == (
-        "duplicate_request", "companies", first.json()["data"]["CompanyId"])
+        "duplicate_request",
+        "companies",
+        first.json()["data"]["CompanyId"],
+    )
 
 
 def test_token_belongs_to_the_whole_partner_across_resources(partner: Partner) -> None:
     created = partner.client.post("/api/companies", json=_body(partner, "shared"))
-    put = partner.client.put(f"/api/partners/{partner.partner_id}", json={"Name": "x", "Token": "shared"})
+    put = partner.client.put(
+        f"/api/partners/{partner.partner_id}", json={"Name": "x", "Token": "shared"}
+    )
     assert put.status_code == 409
     assert put.json()["error"]["id"] == created.json()["data"]["CompanyId"]
 
 
 def test_tokens_of_other_partners_do_not_collide(partner: Partner, partner_second: Partner) -> None:
     assert partner.client.post("/api/companies", json=_body(partner, "same")).status_code == 201
-    assert partner_second.client.post("/api/companies", json=_body(partner_second, "same")).status_code == 201
+    assert (
+        partner_second.client.post("/api/companies", json=_body(partner_second, "same")).status_code
+        == 201
+    )
 
 
 def test_a_failed_request_does_not_use_up_its_token(partner: Partner) -> None:
@@ -69,8 +79,12 @@ def test_tokens_expire_after_60_minutes(server: ServerProcess, partner: Partner)
     db = Database(server.sqlalchemy_url, pool_size=1)
     with db.writing() as session:
         session.execute(
-            text("UPDATE request_tokens SET added_on = '2000-01-01 00:00:00' "
-                 "WHERE partner_id = :p AND token = 'old'"), {"p": partner.partner_id})
+            text(
+                "UPDATE request_tokens SET added_on = '2000-01-01 00:00:00' "
+                "WHERE partner_id = :p AND token = 'old'"
+            ),
+            {"p": partner.partner_id},
+        )
     db.dispose()
     assert partner.client.post("/api/companies", json=_body(partner, "old")).status_code == 201
 
@@ -80,14 +94,18 @@ def test_of_concurrent_requests_with_one_token_exactly_one_applies(partner: Part
         response = partner.client.post("/api/companies", json=_body(partner, "race", name="Racer"))
         body = response.json()
         return response.status_code, (body.get("data") or body.get("error", {})).get(
-            "CompanyId", body.get("error", {}).get("id"))
+            "CompanyId", body.get("error", {}).get("id")
+        )
 
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(post, range(16)))
     statuses = sorted(status for status, _ in results)
     assert statuses.count(201) == 1 and statuses.count(409) == 15, statuses
     assert len({object_id for _, object_id in results}) == 1
-    names = [c["Name"] for c in partner.client.get("/api/companies", params={"PageSize": 100}).json()["data"]]
+    names = [
+        c["Name"]
+        for c in partner.client.get("/api/companies", params={"PageSize": 100}).json()["data"]
+    ]
     assert names.count("Racer") == 1
 
 
@@ -104,7 +122,9 @@ def second_process(server: ServerProcess, tmp_path: Path) -> Iterator[ServerProc
     stop_server(other)
 
 
-def test_a_token_holds_across_server_processes(partner: Partner, second_process: ServerProcess) -> None:
+def test_a_token_holds_across_server_processes(
+    partner: Partner, second_process: ServerProcess
+) -> None:
     assert partner.client.post("/api/companies", json=_body(partner, "cross")).status_code == 201
     with second_process.client(partner.api_key) as other:
         again = other.post("/api/companies", json=_body(partner, "cross"))

@@ -91,13 +91,25 @@ def postgres_database(server_url: str) -> Iterator[str]:
 
 
 def start_server(
-    data_dir: Path, database_url: str | None, *extra: str, timeout: float = 60,
+    data_dir: Path,
+    database_url: str | None,
+    *extra: str,
+    timeout: float = 60,
     env: dict[str, str] | None = None,
 ) -> ServerProcess:
     """Start ``cleverfox serve`` and wait until it answers ``/healthz``."""
     port = free_port()
-    args = [sys.executable, "-m", "cleverfox", "serve", "--data-dir", str(data_dir),
-            "--port", str(port), *extra]
+    args = [
+        sys.executable,
+        "-m",
+        "cleverfox",
+        "serve",
+        "--data-dir",
+        str(data_dir),
+        "--port",
+        str(port),
+        *extra,
+    ]
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CLEVERFOX_")}
     environment.update(env or {})
     if database_url:

@@ -25,11 +25,17 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 def data_options(func: F) -> F:
     """``--data-dir`` and ``--database-url``, shared by every operator command."""
-    func = click.option("--database-url", envvar="CLEVERFOX_DATABASE_URL",
-                        help="postgresql://… (default: SQLite in the data directory).")(func)
-    func = click.option("--data-dir", type=click.Path(path_type=Path), envvar="CLEVERFOX_DATA_DIR",
-                        help="Where the server keeps its data (default ./cleverfox-data).")(func)
-    return func
+    func = click.option(
+        "--database-url",
+        envvar="CLEVERFOX_DATABASE_URL",
+        help="postgresql://… (default: SQLite in the data directory).",
+    )(func)
+    return click.option(
+        "--data-dir",
+        type=click.Path(path_type=Path),
+        envvar="CLEVERFOX_DATA_DIR",
+        help="Where the server keeps its data (default ./cleverfox-data).",
+    )(func)
 
 
 def json_option(func: F) -> F:

@@ -36,7 +36,9 @@ def ensure_demo(session: Session, secret: ServerSecret, data_dir: Path) -> Demo:
         if partner is not None and partner.api_key_digest == secret.digest(api_key):
             return Demo(partner.id, api_key)
     made = operator.create_partner(
-        session, secret, DEMO_PARTNER_NAME,
+        session,
+        secret,
+        DEMO_PARTNER_NAME,
         owner=operator.Owner("owner@demo.cleverfox.invalid", "Dana", "Demo"),
     )
     seed_demo_history(session, made.partner_id, made.company_id, secret)
@@ -44,16 +46,25 @@ def ensure_demo(session: Session, secret: ServerSecret, data_dir: Path) -> Demo:
     return Demo(made.partner_id, made.api_key)
 
 
-def seed_demo_history(session: Session, partner_id: int, company_id: int, secret: ServerSecret) -> None:
+def seed_demo_history(
+    session: Session, partner_id: int, company_id: int, secret: ServerSecret
+) -> None:
     """Companies for the demo partner, made through the services so each writes its Event."""
     from cleverfox.server.companies.service import create_company
     from cleverfox.server.kit.events import Actor
 
-    for name, external_id, city in (("Northwind Traders", "NW-001", "Seattle"),
-                                    ("Contoso Dental", "CD-002", "Auckland"),
-                                    ("Fabrikam Legal", "FL-003", "London")):
-        raw = {"PartnerId": partner_id, "PlanTypeId": 1, "Name": name, "ExternalId": external_id,
-               "CityMunicipality": city}
+    for name, external_id, city in (
+        ("Northwind Traders", "NW-001", "Seattle"),
+        ("Contoso Dental", "CD-002", "Auckland"),
+        ("Fabrikam Legal", "FL-003", "London"),
+    ):
+        raw = {
+            "PartnerId": partner_id,
+            "PlanTypeId": 1,
+            "Name": name,
+            "ExternalId": external_id,
+            "CityMunicipality": city,
+        }
         create_company(session, partner_id, raw, Actor.OPERATOR)
 
 

@@ -7,14 +7,13 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from cleverfox.server.catalog import repository, schemas
 from cleverfox.server.kit.api import Api, partner_api, path_id, query_of
 from cleverfox.server.kit.listing import Filter, ListQuery
 from cleverfox.server.models import BackupType, EventType, Plan, PlanType
-from fastapi import Depends
 
 router = APIRouter(prefix="/api")
 
@@ -30,15 +29,31 @@ def _catalog(
         return api.list(query, partial(repository.list_page, model=model), present)
 
     def get_one(object_id: str, api: Api = Depends(partner_api)) -> Response:
-        return api.get(partial(repository.get_one, model=model, object_id=path_id(object_id)), present)
+        return api.get(
+            partial(repository.get_one, model=model, object_id=path_id(object_id)), present
+        )
 
-    router.add_api_route(f"/{path}", list_all, methods=["GET"], summary=f"List {title}",
-                         tags=["Catalogues"], response_class=Response)
-    router.add_api_route(f"/{path}/{{object_id}}", get_one, methods=["GET"],
-                         summary=f"Get one of {title}", tags=["Catalogues"], response_class=Response)
+    router.add_api_route(
+        f"/{path}",
+        list_all,
+        methods=["GET"],
+        summary=f"List {title}",
+        tags=["Catalogues"],
+        response_class=Response,
+    )
+    router.add_api_route(
+        f"/{path}/{{object_id}}",
+        get_one,
+        methods=["GET"],
+        summary=f"Get one of {title}",
+        tags=["Catalogues"],
+        response_class=Response,
+    )
 
 
 _catalog("plantypes", PlanType, schemas.plan_type_out, schemas.PLAN_TYPE_FILTERS, "Plan Types")
 _catalog("plans", Plan, schemas.plan_out, schemas.PLAN_FILTERS, "Plans")
-_catalog("backuptypes", BackupType, schemas.backup_type_out, schemas.BACKUP_TYPE_FILTERS, "Backup Types")
+_catalog(
+    "backuptypes", BackupType, schemas.backup_type_out, schemas.BACKUP_TYPE_FILTERS, "Backup Types"
+)
 _catalog("eventtypes", EventType, schemas.event_type_out, schemas.EVENT_TYPE_FILTERS, "Event Types")

@@ -45,11 +45,13 @@ from cleverfox.server.kit.responses import JsonResponse, collection, element
 from cleverfox.server.kit.secrets import ServerSecret
 from cleverfox.server.kit.tokens import check_token, record_token
 from cleverfox.server.kit.wire import INT64_MAX, WireSchema
-
-WIRE_SCHEMA = "cleverfox_wire_schema"
 from cleverfox.settings import Settings
 
+WIRE_SCHEMA = "cleverfox_wire_schema"
+
 R = TypeVar("R")
+Present = Callable[[Any], dict[str, Any] | None]
+"""Writes a model on the wire (``None`` only for an absent embedded object)."""
 MAX_BODY = 1024 * 1024
 IGNORED_ATTRIBUTES = "X-CleverFox-Ignored-Attributes"
 IGNORED_PARAMETERS = "X-CleverFox-Ignored-Parameters"
@@ -160,7 +162,7 @@ async def read_json_object(request: Request) -> dict[str, Any]:
     if not isinstance(parsed, dict):
         raise MalformedJson()
     if len(parsed) == 1:
-        (key, value), = parsed.items()
+        ((key, value),) = parsed.items()
         if key.casefold() == "data" and isinstance(value, dict):
             parsed = value
     return parsed
@@ -211,7 +213,9 @@ def _read_token(value: Any) -> str | None:
 def _too_long_token() -> str:
     from cleverfox.server.kit.errors import FieldError, ValidationFailed
 
-    raise ValidationFailed([FieldError("Token", "too_long", "Token must be at most 50 characters.")])
+    raise ValidationFailed(
+        [FieldError("Token", "too_long", "Token must be at most 50 characters.")]
+    )
 
 
 def query_of(filters: Sequence[Filter]) -> Any:
@@ -247,29 +251,29 @@ class Api:
         with self.services.db.reading() as session:
             return action(session)
 
-    def get(self, action: Callable[[Session], Any], present: Callable[[Any], dict[str, Any]]) -> JsonResponse:
+    def get(
+        self, action: Callable[[Session], Any], present: Present
+    ) -> JsonResponse:
         with self.services.db.reading() as session:
-            return element(present(action(session)))
+            return element(_present(present, action(session)))
 
     def list(
         self,
         query: ListQuery,
         action: Callable[[Session, ListQuery], tuple[list[Any], bool]],
-        present: Callable[[Any], dict[str, Any]],
+        present: Present,
     ) -> JsonResponse:
         with self.services.db.reading() as session:
             rows, has_more = action(session, query)
-            data = [present(row) for row in rows]
-        return collection(
-            data, page_no=query.page_no, page_size=query.page_size, has_more=has_more
-        )
+            data = [_present(present, row) for row in rows]
+        return collection(data, page_no=query.page_no, page_size=query.page_size, has_more=has_more)
 
     def write(
         self,
         body: Body | None,
         resource: tuple[str, str],
         action: Callable[[Session], Any],
-        present: Callable[[Any], dict[str, Any]],
+        present: Present,
         *,
         status: int = 200,
     ) -> JsonResponse:
@@ -282,15 +286,24 @@ class Api:
                     check_token(session, self.partner_id, token)
                 result = action(session)
                 session.flush()
-                data = present(result)
+                data = _present(present, result)
                 if token:
-                    record_token(session, self.partner_id, token, collection_name, data.get(id_attr))
+                    record_token(
+                        session, self.partner_id, token, collection_name, data.get(id_attr)
+                    )
         except IntegrityError as exc:
             raise _conflict_or_bug(exc) from exc
         headers = {}
         if status == 201:
             headers["Location"] = f"/api/{collection_name}/{data[id_attr]}"
         return element(data, status=status, headers=headers)
+
+
+def _present(present: Present, obj: Any) -> dict[str, Any]:
+    data = present(obj)
+    if data is None:
+        raise NotFound()
+    return data
 
 
 def _conflict_or_bug(exc: IntegrityError) -> AppError | IntegrityError:

@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterable
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.routing import APIRoute
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -26,7 +26,8 @@ log = logging.getLogger("cleverfox.server")
 
 
 def request_id_of(request: Request) -> str | None:
-    return request.scope.get("state", {}).get(REQUEST_ID)
+    value = request.scope.get("state", {}).get(REQUEST_ID)
+    return value if isinstance(value, str) else None
 
 
 def install_handlers(app: FastAPI) -> None:
@@ -76,5 +77,5 @@ def index_route_methods(app: FastAPI, routers: Iterable[APIRouter]) -> None:
     for router in routers:
         for route in router.routes:
             if isinstance(route, APIRoute):
-                index.append((route.path_regex, set(route.methods)))
+                index.append((route.path_regex, set(route.methods or ())))
     app.state.route_methods = index

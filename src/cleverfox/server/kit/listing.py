@@ -126,7 +126,7 @@ def _read_filter(spec: Filter, raw: str) -> Any:
 
 def page_of(
     session: Session,
-    stmt: Select[tuple[T]],
+    stmt: Select[T],
     id_column: InstrumentedAttribute[int],
     query: ListQuery,
     *,

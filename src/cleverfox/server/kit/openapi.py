@@ -43,11 +43,13 @@ def install_openapi(app: FastAPI) -> None:
 def _document(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
-    document = get_openapi(title=app.title, version=app.version, routes=app.routes,
-                           description=_DESCRIPTION)
+    document = get_openapi(
+        title=app.title, version=app.version, routes=app.routes, description=_DESCRIPTION
+    )
     components = document.setdefault("components", {})
     components.setdefault("securitySchemes", {})["basic"] = {
-        "type": "http", "scheme": "basic",
+        "type": "http",
+        "scheme": "basic",
         "description": "The API key is the username; the password is ignored.",
     }
     document["security"] = [{"basic": []}]
@@ -57,7 +59,7 @@ def _document(app: FastAPI) -> dict[str, Any]:
         if wire is None:
             continue
         schemas.setdefault(wire.title, json_schema(wire))
-        for method in route.methods:
+        for method in route.methods or ():
             operation = document["paths"].get(route.path_format, {}).get(method.lower())
             if operation is not None:
                 operation["requestBody"] = _request_body(wire.title)
@@ -90,7 +92,7 @@ def _request_body(title: str) -> dict[str, Any]:
     }
 
 
-_TYPES = {
+_TYPES: dict[Kind, dict[str, Any]] = {
     Kind.STRING: {"type": "string"},
     Kind.INTEGER: {"type": "integer", "format": "int64"},
     Kind.BOOLEAN: {"type": "boolean"},
@@ -105,14 +107,17 @@ _TYPES = {
 def json_schema(wire: WireSchema) -> dict[str, Any]:
     """A JSON Schema of a resource as written and read on the wire."""
     properties = {a.name: _property(a) for a in wire.attrs}
-    properties["Token"] = {"type": ["string", "null"], "maxLength": 50,
-                           "description": "Duplicate prevention (README §3)."}
+    properties["Token"] = {
+        "type": ["string", "null"],
+        "maxLength": 50,
+        "description": "Duplicate prevention (README §3).",
+    }
     required = [a.name for a in wire.attrs if a.rule in (Rule.REQUIRED, Rule.REQUIRED_ON_POST)]
     return {"type": "object", "title": wire.title, "properties": properties, "required": required}
 
 
 def _property(attr: Attr) -> dict[str, Any]:
-    prop: dict[str, Any] = dict(_TYPES[attr.kind])
+    prop: dict[str, Any] = {**_TYPES[attr.kind]}
     if attr.kind is not Kind.BOOLEAN:
         prop["type"] = [prop["type"], "null"]
     if attr.max_length is not None:

@@ -8,7 +8,9 @@ from cleverfox.server.kit.errors import FieldError, ValidationFailed
 def invalid_reference(attribute: str, what: str | None = None) -> FieldError:
     """A reference to an object that does not exist or that the caller cannot see."""
     noun = what or attribute.removesuffix("Id")
-    return FieldError(attribute, "invalid_reference", f"{attribute} does not name a {noun} you can use.")
+    return FieldError(
+        attribute, "invalid_reference", f"{attribute} does not name a {noun} you can use."
+    )
 
 
 def fail_if(errors: list[FieldError]) -> None:

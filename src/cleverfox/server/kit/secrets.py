@@ -9,6 +9,7 @@ AES-256-GCM (a versioned envelope: ``v1:`` + base64(nonce ‖ ciphertext)).
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import os
@@ -67,9 +68,7 @@ def load_or_create_secret(path: Path) -> ServerSecret:
             handle.write(secrets.token_hex(32) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-        try:
-            os.link(tmp, path)  # fails if another process made it first: keep theirs
-        except FileExistsError:
-            pass
+        with contextlib.suppress(FileExistsError):  # another process made it first: keep theirs
+            os.link(tmp, path)
         tmp.unlink(missing_ok=True)
     return ServerSecret(bytes.fromhex(path.read_text().strip()))

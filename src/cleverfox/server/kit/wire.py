@@ -8,9 +8,9 @@ write-only rules of README §3 and reports every failing attribute at once.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable, Mapping
-import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -105,7 +105,8 @@ class WireSchema:
 
     def parse_create(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """Read a POST body: every required attribute present; returns field → value."""
-        values, errors = {}, []
+        values: dict[str, Any] = {}
+        errors: list[FieldError] = []
         for attr in self.attrs:
             if not attr.writable:
                 continue
@@ -124,7 +125,8 @@ class WireSchema:
 
     def parse_update(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """Read a PUT body: only attributes present change; ``null`` clears optional ones."""
-        values, errors = {}, []
+        values: dict[str, Any] = {}
+        errors: list[FieldError] = []
         for attr in self.attrs:
             if attr.rule in (Rule.READ_ONLY, Rule.REQUIRED_ON_POST, Rule.CREATE_ONLY):
                 continue

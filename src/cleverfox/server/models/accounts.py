@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import (
     Boolean,
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cleverfox.server.models.base import Base, Id, IdType, Str25, Str50, Str100, Timestamps
 
-_RAISE = "raise"
+_RAISE: Final = "raise"
 
 
 class PlanType(Timestamps, Base):

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Final
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cleverfox.server.models.accounts import Company, Subscription
 from cleverfox.server.models.base import Base, Id, IdType, Str25, Str50, Str100, Timestamps
 from cleverfox.server.models.catalog import BackupType
 
-_RAISE = "raise"
+_RAISE: Final = "raise"
 
 
 class Device(Timestamps, Base):
@@ -96,7 +107,9 @@ class JobItem(Timestamps, Base):
 
     id: Mapped[Id]
     partner_id: Mapped[int] = mapped_column(IdType, index=True)
-    job_id: Mapped[int] = mapped_column(IdType, ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[int] = mapped_column(
+        IdType, ForeignKey("jobs.id", ondelete="CASCADE"), index=True
+    )
     name: Mapped[Str100]
     backup_type_id: Mapped[int] = mapped_column(IdType, ForeignKey("backup_types.id"))
     base_folder: Mapped[str | None] = mapped_column(String(248))

@@ -16,7 +16,9 @@ RESOURCE = ("partners", "PartnerId")
 
 
 @router.get("")
-def list_partners(api: Api = Depends(partner_api), query: ListQuery = query_of(PARTNER_FILTERS)) -> Response:
+def list_partners(
+    api: Api = Depends(partner_api), query: ListQuery = query_of(PARTNER_FILTERS)
+) -> Response:
     """The caller's own partner account (a list of one)."""
     return api.list(query, lambda s, q: service.list_own_partner(s, api.partner_id, q), partner_out)
 
@@ -29,11 +31,14 @@ def get_partner(partner_id: str, api: Api = Depends(partner_api)) -> Response:
 
 
 @router.put("/{partner_id}")
-def update_partner(partner_id: str, api: Api = Depends(partner_api), body: Body = body_of(PARTNER)) -> Response:
+def update_partner(
+    partner_id: str, api: Api = Depends(partner_api), body: Body = body_of(PARTNER)
+) -> Response:
     """Change the caller's Name or ApplicationId."""
     pid = path_id(partner_id)
     return api.write(
-        body, RESOURCE,
+        body,
+        RESOURCE,
         lambda s: service.update_partner(s, api.partner_id, pid, body.raw, Actor.API),
         partner_out,
     )

@@ -25,4 +25,6 @@ def find_by_key_digest(session: Session, digest: str) -> tuple[Partner, PlanType
 
 
 def list_partners(session: Session) -> list[Partner]:
-    return list(session.scalars(select(Partner).options(joinedload(Partner.plan_type)).order_by(Partner.id)))
+    return list(
+        session.scalars(select(Partner).options(joinedload(Partner.plan_type)).order_by(Partner.id))
+    )

@@ -7,9 +7,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cleverfox.server.kit.auth import PartnerPrincipal
+from cleverfox.server.kit.changes import apply_changes
 from cleverfox.server.kit.errors import Forbidden, NotFound
 from cleverfox.server.kit.events import Actor, EventKind, record_event
-from cleverfox.server.kit.changes import apply_changes
 from cleverfox.server.kit.listing import ListQuery
 from cleverfox.server.models import Partner
 from cleverfox.server.partners import repository
@@ -40,7 +40,9 @@ def get_own_partner(session: Session, caller_id: int, partner_id: int) -> Partne
     return partner
 
 
-def list_own_partner(session: Session, caller_id: int, query: ListQuery) -> tuple[list[Partner], bool]:
+def list_own_partner(
+    session: Session, caller_id: int, query: ListQuery
+) -> tuple[list[Partner], bool]:
     """The list holds the caller's own partner only (subject to paging and filters)."""
     partner = repository.get_partner(session, caller_id)
     if partner is None or query.page_no > 1:
@@ -61,6 +63,12 @@ def update_partner(
     values = PARTNER.parse_update(raw)
     changes = apply_changes(partner, PARTNER, values)
     if changes:
-        record_event(session, EventKind.PARTNER_MODIFIED, actor=actor, partner_id=partner.id,
-                     changes=changes, plan_type_id=partner.plan_type_id)
+        record_event(
+            session,
+            EventKind.PARTNER_MODIFIED,
+            actor=actor,
+            partner_id=partner.id,
+            changes=changes,
+            plan_type_id=partner.plan_type_id,
+        )
     return partner

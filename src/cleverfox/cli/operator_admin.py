@@ -1,13 +1,23 @@
-"""``cleverfox partner|plantype|plan|subscription …``: the operator's administration."""
+"""``cleverfox partner|plantype|plan|subscription …``: the operator's administration.
+
+Each command opens one write transaction (``operator_session``), calls one function of the
+server's operator modules and prints. Failures are typed errors (``AppError``) that
+``cli.main`` prints as one line on stderr with a non-zero exit.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import click
 
 from cleverfox.cli.operator import data_options, emit, json_option, make_settings, operator_session
+from cleverfox.server.catalog import operator as catalog
+from cleverfox.server.kit.datetimes import format_datetime
+from cleverfox.server.models import Partner
 from cleverfox.server.partners import operator as partners
+from cleverfox.server.subscriptions import operator as subscriptions
 
 
 @click.group()
@@ -42,16 +52,178 @@ def partner_create(as_json: bool, name: str, plan_type_id: int, owner_email: str
                           f"API key (shown once): {made.api_key}")
 
 
+@partner.command("list")
+@data_options
+@json_option
+def partner_list(as_json: bool, **options: Any) -> None:
+    """List every partner, oldest first (``--json``: a JSON list).
+
+    \b
+    Example:
+      cleverfox partner list --json
+    """
+    with operator_session(make_settings(**options)) as (session, _secret):
+        rows = [_partner_row(p) for p in partners.list_partners(session)]
+    click.echo(json.dumps(rows) if as_json else _table(rows))
+
+
 @partner.command("apikey")
 @data_options
 @json_option
 @click.argument("partner_id", type=int)
 def partner_apikey(as_json: bool, partner_id: int, **options: Any) -> None:
-    """Issue a new API key; the old one stops working."""
+    """Issue a new API key; the old one stops working.
+
+    \b
+    Example:
+      cleverfox partner apikey 7 --json
+    """
     with operator_session(make_settings(**options)) as (session, secret):
         key = partners.rotate_partner_key(session, secret, partner_id)
     emit({"ApiKey": key}, as_json, f"New API key (shown once): {key}")
 
 
+@partner.command("activate")
+@data_options
+@json_option
+@click.argument("partner_id", type=int)
+def partner_activate(as_json: bool, partner_id: int, **options: Any) -> None:
+    """Let a deactivated partner use the API again.
+
+    \b
+    Example:
+      cleverfox partner activate 7
+    """
+    _set_partner_active(partner_id, True, as_json, options)
+
+
+@partner.command("deactivate")
+@data_options
+@json_option
+@click.argument("partner_id", type=int)
+def partner_deactivate(as_json: bool, partner_id: int, **options: Any) -> None:
+    """Stop a partner from using the API (its key gets 403 partner_plan_required).
+
+    \b
+    Example:
+      cleverfox partner deactivate 7
+    """
+    _set_partner_active(partner_id, False, as_json, options)
+
+
+def _set_partner_active(
+    partner_id: int, active: bool, as_json: bool, options: dict[str, Any]
+) -> None:
+    with operator_session(make_settings(**options)) as (session, _secret):
+        changed = partners.set_partner_active(session, partner_id, active)
+        result = {"PartnerId": changed.id, "IsInactive": changed.is_inactive}
+    emit(result, as_json, f"Partner {partner_id} is {'active' if active else 'inactive'}.")
+
+
+def _partner_row(p: Partner) -> dict[str, Any]:
+    return {"PartnerId": p.id, "Name": p.name, "PlanTypeId": p.plan_type_id,
+            "PlanType": p.plan_type.name, "HasApiAccess": p.plan_type.has_api_access,
+            "IsInactive": p.is_inactive, "AddedOn": format_datetime(p.added_on)}
+
+
+def _table(rows: list[dict[str, Any]]) -> str:
+    """A plain text table of partners, one line each, under a heading."""
+    heading = ("ID", "NAME", "PLAN TYPE", "STATUS", "ADDED ON (UTC)")
+    lines = [(str(r["PartnerId"]), r["Name"], f"{r['PlanTypeId']} {r['PlanType']}",
+              "inactive" if r["IsInactive"] else "active", r["AddedOn"]) for r in rows]
+    widths = [max(len(cell) for cell in column) for column in zip(heading, *lines, strict=False)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
+                     for line in (heading, *lines))
+
+
+@click.group()
+def plantype() -> None:
+    """Plan types (the catalogue of partner plans)."""
+
+
+@plantype.command("create")
+@data_options
+@json_option
+@click.option("--name", required=True, help="The plan type's name (at most 100 characters).")
+@click.option("--no-api-access", is_flag=True,
+              help="Partners on this plan type may not call the API (403 partner_plan_required).")
+def plantype_create(as_json: bool, name: str, no_api_access: bool, **options: Any) -> None:
+    """Create a plan type.
+
+    \b
+    Example:
+      cleverfox plantype create --name "Reseller Lite" --no-api-access --json
+    """
+    with operator_session(make_settings(**options)) as (session, _secret):
+        made = catalog.create_plan_type(session, name, has_api_access=not no_api_access)
+        result = {"PlanTypeId": made.id}
+    emit(result, as_json, f"Plan type {result['PlanTypeId']} created.")
+
+
+@click.group()
+def plan() -> None:
+    """Plans (what a subscription may use)."""
+
+
+@plan.command("create")
+@data_options
+@json_option
+@click.option("--name", required=True, help="The plan's name (at most 100 characters).")
+@click.option("--plan-type-id", type=int, required=True, help="The plan type it belongs to.")
+@click.option("--device-limit", type=int, required=True, help="Devices a subscription may have.")
+@click.option("--storage-limit-gb", type=int, required=True, help="GB of stored backup data.")
+@click.option("--download-limit", is_flag=True, help="Forbid downloading backup files.")
+def plan_create(as_json: bool, name: str, plan_type_id: int, device_limit: int,
+                storage_limit_gb: int, download_limit: bool, **options: Any) -> None:
+    """Create a plan.
+
+    \b
+    Example:
+      cleverfox plan create --name "Team" --plan-type-id 1 --device-limit 10 \\
+        --storage-limit-gb 500 --json
+    """
+    with operator_session(make_settings(**options)) as (session, _secret):
+        made = catalog.create_plan(session, name, plan_type_id=plan_type_id,
+                                   device_limit=device_limit, storage_limit_gb=storage_limit_gb,
+                                   download_limit=download_limit)
+        result = {"PlanId": made.id}
+    emit(result, as_json, f"Plan {result['PlanId']} created.")
+
+
+@click.group()
+def subscription() -> None:
+    """Subscriptions: the operator's settings of a company's plan."""
+
+
+@subscription.command("set")
+@data_options
+@json_option
+@click.argument("subscription_id", type=int)
+@click.option("--additional-devices", type=int,
+              help="Devices allowed beyond the plan's device limit.")
+@click.option("--inactive/--active", "inactive", default=None,
+              help="Deactivate or reactivate the subscription.")
+def subscription_set(as_json: bool, subscription_id: int, additional_devices: int | None,
+                     inactive: bool | None, **options: Any) -> None:
+    """Set a subscription's AdditionalDevice and IsInactive (read-only to partners).
+
+    \b
+    Example:
+      cleverfox subscription set 12 --additional-devices 3 --active
+    """
+    with operator_session(make_settings(**options)) as (session, _secret):
+        view = subscriptions.set_subscription(session, subscription_id,
+                                              additional_devices=additional_devices,
+                                              inactive=inactive)
+        sub = view.subscription
+        result = {"SubscriptionId": sub.id, "PartnerId": sub.partner_id,
+                  "CompanyId": sub.company_id, "PlanId": sub.plan_id,
+                  "AdditionalDevice": sub.additional_device, "IsInactive": sub.is_inactive}
+    state = "inactive" if sub.is_inactive else "active"
+    emit(result, as_json, f"Subscription {sub.id}: {state}, "
+                          f"{sub.additional_device} additional device(s).")
+
+
 def register(cli: click.Group) -> None:
-    cli.add_command(partner)
+    for group in (partner, plantype, plan, subscription):
+        cli.add_command(group)

@@ -1,0 +1,1 @@
+"""Events: the partner's audit trail, read-only. Writing them is ``kit.events``' job."""

@@ -1,0 +1,35 @@
+"""SQL of events: always within one partner's history."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cleverfox.server.kit.listing import ListQuery, page_of
+from cleverfox.server.models import Event
+
+_ID_FILTERS = {
+    "EventTypeId": Event.event_type_id,
+    "CompanyId": Event.company_id,
+    "DeviceId": Event.device_id,
+    "JobId": Event.job_id,
+}
+
+
+def get_event(session: Session, partner_id: int, event_id: int) -> Event | None:
+    return session.scalars(
+        select(Event).where(Event.id == event_id, Event.partner_id == partner_id)
+    ).one_or_none()
+
+
+def list_events(session: Session, partner_id: int, query: ListQuery) -> tuple[list[Event], bool]:
+    """Newest first; ``Since`` is inclusive and ``Until`` exclusive, both on AddedOn (UTC)."""
+    stmt = select(Event).where(Event.partner_id == partner_id)
+    for name, column in _ID_FILTERS.items():
+        if (value := query.get(name)) is not None:
+            stmt = stmt.where(column == value)
+    if (since := query.get("Since")) is not None:
+        stmt = stmt.where(Event.added_on >= since)
+    if (until := query.get("Until")) is not None:
+        stmt = stmt.where(Event.added_on < until)
+    return page_of(session, stmt, Event.id, query, added_on=Event.added_on)

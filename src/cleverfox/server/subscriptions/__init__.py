@@ -1,0 +1,1 @@
+"""Subscriptions: a company's plan, its notification lists, and the operator's settings."""

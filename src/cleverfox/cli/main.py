@@ -31,13 +31,20 @@ def main() -> None:
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(EXIT_FAILED)
+    except click.UsageError as exc:
+        click.echo(f"error: {exc.format_message()} (see '{_command_path(exc)} --help')", err=True)
+        sys.exit(EXIT_USAGE)
     except click.ClickException as exc:
-        exc.show()
+        click.echo(f"error: {exc.format_message()}", err=True)
         sys.exit(exc.exit_code)
     except TlsConfigurationError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
     except AppError as exc:
-        detail = "; ".join(e.message for e in exc.errors)
-        click.echo(f"error: {exc.message}{' ' + detail if detail else ''}", err=True)
+        detail = " ".join(e.message for e in exc.errors)
+        click.echo(f"error: {detail or exc.message}", err=True)
         sys.exit(EXIT_FAILED)
+
+
+def _command_path(exc: click.UsageError) -> str:
+    return exc.ctx.command_path if exc.ctx is not None else "cleverfox"

@@ -1,0 +1,119 @@
+"""The Python SDK of the CleverFox Backup API.
+
+Owns everything a partner's program needs to speak the API of ``spec/``: the clients
+(:class:`Client`, :class:`AsyncClient`), typed models, the exception tree (``errors``), safe
+retries and TLS pinning. It speaks HTTP only and imports nothing of the server.
+
+    from cleverfox.client import Client
+
+    with Client("https://backup.example.com:8443", api_key) as client:
+        for company in client.companies.list(is_inactive=False):
+            print(company.company_id, company.name)
+"""
+
+from cleverfox.client._async_client import AsyncClient
+from cleverfox.client._client import Client
+from cleverfox.client._retry import RetryPolicy
+from cleverfox.client._tls import normalize_fingerprint, ssl_context
+from cleverfox.client.enums import (
+    Actor,
+    AuthenticationMode,
+    ConnectionStatus,
+    Frequency,
+    JobStatus,
+    SubscriptionStatus,
+    Trigger,
+)
+from cleverfox.client.errors import (
+    APIError,
+    AuthenticationError,
+    BadRequest,
+    CleverFoxError,
+    Conflict,
+    DuplicateRequest,
+    FieldError,
+    IgnoredAttributesWarning,
+    IgnoredParameters,
+    NotFound,
+    PartnerPlanRequired,
+    PermissionDenied,
+    PinMismatch,
+    RateLimited,
+    RequestTimeout,
+    ServerError,
+    TLSError,
+    TransportError,
+    UnexpectedResponse,
+    ValidationFailed,
+)
+from cleverfox.client.models import (
+    BackupType,
+    CleverFoxModel,
+    Company,
+    CompanyUser,
+    Device,
+    Event,
+    EventType,
+    Job,
+    JobItem,
+    Log,
+    LogItem,
+    Partner,
+    PartnerUser,
+    Plan,
+    PlanType,
+    Subscription,
+    TimeZone,
+)
+
+__all__ = [
+    "APIError",
+    "Actor",
+    "AsyncClient",
+    "AuthenticationError",
+    "AuthenticationMode",
+    "BackupType",
+    "BadRequest",
+    "CleverFoxError",
+    "CleverFoxModel",
+    "Client",
+    "Company",
+    "CompanyUser",
+    "Conflict",
+    "ConnectionStatus",
+    "Device",
+    "DuplicateRequest",
+    "Event",
+    "EventType",
+    "FieldError",
+    "Frequency",
+    "IgnoredAttributesWarning",
+    "IgnoredParameters",
+    "Job",
+    "JobItem",
+    "JobStatus",
+    "Log",
+    "LogItem",
+    "NotFound",
+    "Partner",
+    "PartnerPlanRequired",
+    "PartnerUser",
+    "PermissionDenied",
+    "PinMismatch",
+    "Plan",
+    "PlanType",
+    "RateLimited",
+    "RequestTimeout",
+    "RetryPolicy",
+    "ServerError",
+    "Subscription",
+    "SubscriptionStatus",
+    "TLSError",
+    "TimeZone",
+    "TransportError",
+    "Trigger",
+    "UnexpectedResponse",
+    "ValidationFailed",
+    "normalize_fingerprint",
+    "ssl_context",
+]

@@ -1,0 +1,102 @@
+"""The generic parts of the namespaces: get, paging, writes with Tokens, delete.
+
+The resource classes in ``_sync_resources`` declare the typed surface; this module does the
+work. Its contract is stated in ``_sync_resources``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import ClassVar, Generic, TypeVar, cast
+
+from cleverfox.client._paging import PageCursor
+from cleverfox.client._resources import ResourceSpec
+from cleverfox.client._sync_http import Session
+from cleverfox.client._wire import (
+    Call,
+    M,
+    check_ignored_parameters,
+    decode_element,
+    decode_page,
+    encode_body,
+    warn_ignored_attributes,
+    with_token,
+)
+from cleverfox.client.errors import DuplicateRequest
+
+I = TypeVar("I", int, str)  # noqa: E741 - the id type, as in Generic[M, I]
+Extra = Mapping[str, object] | None
+
+
+class Reader(Generic[M, I]):
+    """A collection that can be read: ``get`` and paging. ``_spec`` names the resource."""
+
+    _spec: ClassVar[ResourceSpec]
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._model = cast(type[M], self._spec.model)
+
+    def get(self, id: I) -> M:
+        """The object with this id; NotFound if there is none the caller may see."""
+        response = self._session.send(Call("GET", self._spec.element_url(id)))
+        return decode_element(response, self._model)
+
+    def _list(
+        self, filters: Mapping[str, object], page_size: int, limit: int | None, extra: Extra
+    ) -> Iterator[M]:
+        cursor: PageCursor[M] = PageCursor(
+            self._spec, filters, page_size=page_size, limit=limit, extra_filters=extra
+        )
+        return self._walk(cursor)
+
+    def _walk(self, cursor: PageCursor[M]) -> Iterator[M]:
+        while (query := cursor.next_params()) is not None:
+            call = Call("GET", self._spec.collection_url, params=query)
+            response = self._session.send(call)
+            check_ignored_parameters(response)
+            yield from cursor.take(decode_page(response, self._model))
+
+
+class Editable(Reader[M, int]):
+    """A collection whose objects change through the API, always with a Token."""
+
+    def _create(self, attributes: Mapping[str, object], token: str | None, extra: Extra) -> M:
+        where = f"{self._spec.path}.create()"
+        body = encode_body(attributes, self._spec.create_names, extra, where=where)
+        call = Call("POST", self._spec.collection_url, body=with_token(body, token))
+        return self._write(call)
+
+    def _update(self, id: int, changes: Mapping[str, object], token: str | None, extra: Extra) -> M:
+        where = f"{self._spec.path}.update()"
+        body = encode_body(changes, self._spec.update_names, extra, where=where)
+        call = Call("PUT", self._spec.element_url(id), body=with_token(body, token))
+        return self._write(call)
+
+    def _action(self, id: int, action: str, token: str | None) -> M:
+        url = self._spec.element_url(id, action)
+        return self._write(Call("POST", url, body=with_token({}, token)))
+
+    def _write(self, call: Call) -> M:
+        try:
+            response = self._session.send(call)
+        except DuplicateRequest as duplicate:
+            if duplicate.id is None or not self._spec.names(duplicate.resource):
+                raise
+            response = self._session.send(Call("GET", self._spec.element_url(duplicate.id)))
+        else:
+            warn_ignored_attributes(response)
+        return decode_element(response, self._model)
+
+
+class Collection(Editable[M]):
+    """A collection with every verb: also ``delete``."""
+
+    def delete(self, id: int) -> M:
+        """Delete the object (and what the contract deletes with it); the object as it was.
+
+        Not re-sent after a failure that may have reached the server (DELETE has no Token):
+        such a failure is raised, and a later NotFound then means it was deleted.
+        """
+        call = Call("DELETE", self._spec.element_url(id), replayable=False)
+        return decode_element(self._session.send(call), self._model)

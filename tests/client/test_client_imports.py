@@ -1,0 +1,32 @@
+"""The SDK stands alone: importing it loads nothing of the server."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import cleverfox.client
+
+
+def test_importing_the_sdk_loads_no_server_code() -> None:
+    script = (
+        "import json, sys\n"
+        "import cleverfox.client\n"
+        "from cleverfox.client import Client, AsyncClient, errors, models, enums, params\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = json.loads(result.stdout)
+    assert not [m for m in loaded if m == "cleverfox.server" or m.startswith("cleverfox.server.")]
+    for heavy in ("fastapi", "sqlalchemy", "starlette", "alembic", "cleverfox.settings"):
+        assert heavy not in loaded
+
+
+def test_all_is_sorted_and_complete() -> None:
+    names = cleverfox.client.__all__
+    assert names == sorted(names)
+    for name in names:
+        assert hasattr(cleverfox.client, name)

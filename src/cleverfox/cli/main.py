@@ -7,6 +7,7 @@ import sys
 import click
 
 from cleverfox import __version__
+from cleverfox.cli.api import register_api_commands
 from cleverfox.cli.operator import register_operator_commands
 from cleverfox.server.kit.errors import AppError
 from cleverfox.server.kit.tls import TlsConfigurationError
@@ -22,6 +23,7 @@ def cli() -> None:
 
 
 register_operator_commands(cli)
+register_api_commands(cli)
 
 
 def main() -> None:

@@ -70,3 +70,21 @@ def partner_second(server: ServerProcess) -> Iterator[Partner]:
     made = server.new_partner("Second Partner")
     yield made
     made.client.close()
+
+
+@pytest.fixture(scope="session")
+def server_second(
+    server: ServerProcess, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ServerProcess]:
+    """A second server process on the same database and secret, as several workers run."""
+    args = ["--rate-limit", "0", "--secret-key-file", str(server.data_dir / "secret.key")]
+    if server.database_url is None:
+        args += ["--database-url", f"sqlite:///{server.data_dir / 'cleverfox.db'}"]
+    other = start_server(
+        tmp_path_factory.mktemp("second"),
+        server.database_url,
+        *args,
+        env={"CLEVERFOX_AUTH_FAILURE_LIMIT": "100000"},
+    )
+    yield other
+    stop_server(other)

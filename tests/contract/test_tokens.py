@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
-import pytest
 from sqlalchemy import text
-from tests.support.server import Partner, ServerProcess, start_server, stop_server
+from tests.support.server import Partner, ServerProcess
 
 from cleverfox.server.kit.db import Database
 
@@ -109,23 +106,10 @@ def test_of_concurrent_requests_with_one_token_exactly_one_applies(partner: Part
     assert names.count("Racer") == 1
 
 
-@pytest.fixture
-def second_process(server: ServerProcess, tmp_path: Path) -> Iterator[ServerProcess]:
-    """Another server process on the same database and secret (as several workers run)."""
-    data_dir = tmp_path / "second"
-    data_dir.mkdir()
-    args = ["--rate-limit", "0", "--secret-key-file", str(server.data_dir / "secret.key")]
-    if server.database_url is None:
-        args += ["--database-url", f"sqlite:///{server.data_dir / 'cleverfox.db'}"]
-    other = start_server(data_dir, server.database_url, *args)
-    yield other
-    stop_server(other)
-
-
 def test_a_token_holds_across_server_processes(
-    partner: Partner, second_process: ServerProcess
+    partner: Partner, server_second: ServerProcess
 ) -> None:
     assert partner.client.post("/api/companies", json=_body(partner, "cross")).status_code == 201
-    with second_process.client(partner.api_key) as other:
+    with server_second.client(partner.api_key) as other:
         again = other.post("/api/companies", json=_body(partner, "cross"))
     assert again.status_code == 409 and again.json()["error"]["code"] == "duplicate_request"

@@ -11,6 +11,7 @@ from cleverfox import __version__
 from cleverfox.server import migrate
 from cleverfox.server.catalog.endpoints import router as catalog_router
 from cleverfox.server.companies.endpoints import router as companies_router
+from cleverfox.server.company_users.endpoints import router as company_users_router
 from cleverfox.server.events.endpoints import router as events_router
 from cleverfox.server.kit.api import Services
 from cleverfox.server.kit.auth import KeyResolver
@@ -22,12 +23,21 @@ from cleverfox.server.kit.proxy import wrap_for_proxies
 from cleverfox.server.kit.ratelimit import TokenBuckets
 from cleverfox.server.kit.responses import JsonResponse
 from cleverfox.server.kit.secrets import load_or_create_secret
+from cleverfox.server.partner_users.endpoints import router as partner_users_router
 from cleverfox.server.partners.endpoints import router as partners_router
 from cleverfox.server.partners.service import resolve_partner_key
 from cleverfox.server.subscriptions.endpoints import router as subscriptions_router
 from cleverfox.settings import Settings
 
-ROUTERS = (partners_router, companies_router, catalog_router, subscriptions_router, events_router)
+ROUTERS = (
+    partners_router,
+    companies_router,
+    catalog_router,
+    partner_users_router,
+    company_users_router,
+    subscriptions_router,
+    events_router,
+)
 RESOLVERS: tuple[KeyResolver, ...] = (resolve_partner_key,)
 
 

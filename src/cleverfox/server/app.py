@@ -10,9 +10,13 @@ from starlette.types import ASGIApp
 from cleverfox import __version__
 from cleverfox.server import migrate
 from cleverfox.server.catalog.endpoints import router as catalog_router
+from cleverfox.server.agent_api.runs import router as agent_runs_router
 from cleverfox.server.companies.endpoints import router as companies_router
 from cleverfox.server.company_users.endpoints import router as company_users_router
+from cleverfox.server.duties.lifespan import duties_lifespan
 from cleverfox.server.events.endpoints import router as events_router
+from cleverfox.server.job_items.endpoints import router as job_items_router
+from cleverfox.server.jobs.endpoints import router as jobs_router
 from cleverfox.server.kit.api import Services
 from cleverfox.server.kit.auth import KeyResolver
 from cleverfox.server.kit.db import Database
@@ -23,6 +27,8 @@ from cleverfox.server.kit.proxy import wrap_for_proxies
 from cleverfox.server.kit.ratelimit import TokenBuckets
 from cleverfox.server.kit.responses import JsonResponse
 from cleverfox.server.kit.secrets import load_or_create_secret
+from cleverfox.server.logs.endpoints import items_router as log_items_router
+from cleverfox.server.logs.endpoints import router as logs_router
 from cleverfox.server.partner_users.endpoints import router as partner_users_router
 from cleverfox.server.partners.endpoints import router as partners_router
 from cleverfox.server.partners.service import resolve_partner_key
@@ -37,6 +43,11 @@ ROUTERS = (
     company_users_router,
     subscriptions_router,
     events_router,
+    jobs_router,
+    job_items_router,
+    logs_router,
+    log_items_router,
+    agent_runs_router,
 )
 RESOLVERS: tuple[KeyResolver, ...] = (resolve_partner_key,)
 
@@ -78,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         default_response_class=JsonResponse,
+        lifespan=duties_lifespan(services),
     )
     app.state.services = services
     for router in ROUTERS:

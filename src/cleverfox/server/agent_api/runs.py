@@ -1,0 +1,62 @@
+"""``POST /api/agent/logs`` and ``PUT /api/agent/logs/{LogId}``: the agent starts and
+finishes a job's runs (device key; Tokens are ignored)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.orm import Session
+from starlette.responses import Response
+
+from cleverfox.server.devices.endpoints import presentation
+from cleverfox.server.devices.schemas import Presentation
+from cleverfox.server.kit.api import Api, Body, body_of, path_id, require_device, services_of
+from cleverfox.server.kit.auth import DevicePrincipal
+from cleverfox.server.kit.events import Actor
+from cleverfox.server.logs import runs, service
+from cleverfox.server.logs.schemas import RUN_FINISH, RUN_START, LogView, log_out
+
+router = APIRouter(prefix="/api/agent", tags=["Agent"], default_response_class=Response)
+RESOURCE = ("logs", "LogId")
+
+
+@router.post("/logs", status_code=201)
+def start_run(
+    request: Request,
+    agent: DevicePrincipal = Depends(require_device),
+    body: Body = body_of(RUN_START, auth=require_device),
+    how: Presentation = Depends(presentation),
+) -> Response:
+    """Start a run (device key). Body ``{"JobId", "JobStartedOn", "Trigger"}`` (Trigger
+    `Schedule`, the default, or `RunNow`) → 201 with the `Running` Log and its snapshot. A
+    Schedule run advances the job's NextRunOn; a RunNow run clears the run-now request.
+    404 for a job not on this device; 409 ``job_already_running`` while another run of the
+    job is Running."""
+    api = Api(services_of(request), agent.partner_id, Actor.AGENT)
+
+    def action(session: Session) -> LogView:
+        log = runs.start_run(session, agent.device_id, body.raw, how.now)
+        return service.views_of(session, agent.partner_id, [log], how)[0]
+
+    return api.write(None, RESOURCE, action, log_out, status=201)
+
+
+@router.put("/logs/{log_id}")
+def finish_run(
+    log_id: str,
+    request: Request,
+    agent: DevicePrincipal = Depends(require_device),
+    body: Body = body_of(RUN_FINISH, auth=require_device),
+    how: Presentation = Depends(presentation),
+) -> Response:
+    """Finish a run (device key). Body ``{"JobStatus": "Completed"|"Failed",
+    "JobCompletedOn", "ErrorMessages", "LogItems": [...]}`` → 200 with the finished Log; the
+    device's completed/failed mail is queued. The same finish sent again is 200 and changes
+    nothing; a different outcome for a finished Log is 409 ``log_already_finished``."""
+    lid = path_id(log_id)
+    api = Api(services_of(request), agent.partner_id, Actor.AGENT)
+
+    def action(session: Session) -> LogView:
+        log = runs.finish_run(session, agent.device_id, lid, body.raw, how.now)
+        return service.views_of(session, agent.partner_id, [log], how)[0]
+
+    return api.write(None, RESOURCE, action, log_out)

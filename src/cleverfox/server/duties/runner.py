@@ -1,0 +1,103 @@
+"""The loop that runs duties: one thread per server process, one transaction per call."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from cleverfox.server.kit.datetimes import utcnow
+from cleverfox.server.kit.db import Database
+
+log = logging.getLogger("cleverfox.server.duties")
+
+DutyCall = Callable[[Session, datetime], int]
+"""Does one batch of a duty in the given transaction at ``now`` (naive UTC); returns how
+many objects it handled. Never commits."""
+
+
+@dataclass(frozen=True)
+class Duty:
+    """A piece of background work: its name, advisory lock id, cadence and batch size.
+
+    A call that handles ``batch`` objects is followed at once by another, so a backlog
+    (catch-up after downtime) drains without waiting for the next round.
+    """
+
+    name: str
+    lock_id: int
+    interval: float
+    call: DutyCall
+    batch: int
+
+
+class DutyRunner:
+    """Runs ``duties`` on their cadence in a daemon thread until ``stop``."""
+
+    def __init__(
+        self, db: Database, duties: Sequence[Duty], *,
+        clock: Callable[[], datetime] = utcnow, tick: float = 0.25,
+    ) -> None:
+        self.db = db
+        self.duties = tuple(duties)
+        self.clock = clock
+        self.tick = tick
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Start the thread; the first round runs at once."""
+        self._thread = threading.Thread(target=self._loop, name="cleverfox-duties", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30) -> None:
+        """Ask the thread to stop after the call in progress, and wait for it."""
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run_once(self, duty: Duty) -> int | None:
+        """One call of ``duty`` in its own transaction; ``None`` when another process holds
+        the duty's lock this round."""
+        with self.db.writing() as session:
+            if not self._acquire(session, duty.lock_id):
+                return None
+            return duty.call(session, self.clock())
+
+    def drain(self, duty: Duty) -> int:
+        """Call ``duty`` until a call handles less than a full batch; how many it handled."""
+        total = 0
+        while not self._stopping.is_set():
+            handled = self.run_once(duty)
+            total += handled or 0
+            if handled is None or handled < duty.batch:
+                break
+        return total
+
+    def _acquire(self, session: Session, lock_id: int) -> bool:
+        if self.db.sqlite:
+            return True  # BEGIN IMMEDIATE (at the first statement) serialises the processes
+        granted = session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": lock_id})
+        return bool(granted)
+
+    def _loop(self) -> None:
+        due = {duty.name: 0.0 for duty in self.duties}
+        while not self._stopping.is_set():
+            for duty in self.duties:
+                if self._stopping.is_set() or time.monotonic() < due[duty.name]:
+                    continue
+                self._guarded(duty)
+                due[duty.name] = time.monotonic() + duty.interval
+            self._stopping.wait(self.tick)
+
+    def _guarded(self, duty: Duty) -> None:
+        try:
+            self.drain(duty)
+        except Exception:  # a failing round is logged and retried next round
+            log.exception("duty %s failed", duty.name)

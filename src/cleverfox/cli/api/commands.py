@@ -72,8 +72,11 @@ def api_command(
             work(client, output, values)
 
     common = [
-        click.Option(["--json", "as_json"], is_flag=True,
-                     help="Print JSON (a listing: one object per line) instead of a table."),
+        click.Option(
+            ["--json", "as_json"],
+            is_flag=True,
+            help="Print JSON (a listing: one object per line) instead of a table.",
+        ),
         *connection_params(),
     ]
     lines = "\n".join(f"  {example}" for example in examples)
@@ -102,18 +105,26 @@ def _example(resource: Resource, *rest: str) -> str:
 def list_command(resource: Resource) -> click.Command:
     filters = options_of(resource.filters, enforce_required=False)
     names = [str(option.name) for option in filters]
-    limit = click.Option(["--limit"], type=click.IntRange(min=0),
-                         help="Stop after this many objects.")
+    limit = click.Option(
+        ["--limit"], type=click.IntRange(min=0), help="Stop after this many objects."
+    )
 
     def work(client: Client, output: Output, values: dict[str, Any]) -> None:
         found = _namespace(client, resource).list(limit=values["limit"], **given(values, names))
         output.listing(found, resource.columns, resource.name.replace("-", " "))
 
-    examples = [_example(resource, "list"), *(_example(resource, "list", e)
-                                              for e in resource.list_examples)]
+    examples = [
+        _example(resource, "list"),
+        *(_example(resource, "list", e) for e in resource.list_examples),
+    ]
     examples.append(_example(resource, "list --limit 10 --json"))
-    return api_command("list", f"List {resource.name.replace('-', ' ')}, newest first.",
-                       examples, [*filters, limit], work)
+    return api_command(
+        "list",
+        f"List {resource.name.replace('-', ' ')}, newest first.",
+        examples,
+        [*filters, limit],
+        work,
+    )
 
 
 def get_command(resource: Resource) -> click.Command:
@@ -121,10 +132,13 @@ def get_command(resource: Resource) -> click.Command:
         output.element(_namespace(client, resource).get(values["ident"]))
 
     sample = '"Eastern Standard Time"' if resource.id_type is str else "42"
-    return api_command("get", f"Show one {resource.singular}.",
-                       [_example(resource, "get", sample), _example(resource, "get", sample,
-                                                                  "--json")],
-                       [_id_argument(resource)], work)
+    return api_command(
+        "get",
+        f"Show one {resource.singular}.",
+        [_example(resource, "get", sample), _example(resource, "get", sample, "--json")],
+        [_id_argument(resource)],
+        work,
+    )
 
 
 def _token_option() -> click.Option:
@@ -175,11 +189,22 @@ def update_command(resource: Resource, attributes: type) -> click.Command:
         output.message(f"Updated {resource.singular} {changed.id}.")
         output.element(changed)
 
-    examples = [_example(resource, "update", "42", "--name \"New name\""
-                         if "name" in names else f"--{names[0].replace('_', '-')} …")]
-    return api_command("update", f"Change the attributes given of a {resource.singular}; "
-                       'an empty value ("") clears an optional one.',
-                       examples, [_id_argument(resource), *options, _token_option()], work)
+    examples = [
+        _example(
+            resource,
+            "update",
+            "42",
+            '--name "New name"' if "name" in names else f"--{names[0].replace('_', '-')} …",
+        )
+    ]
+    return api_command(
+        "update",
+        f"Change the attributes given of a {resource.singular}; "
+        'an empty value ("") clears an optional one.',
+        examples,
+        [_id_argument(resource), *options, _token_option()],
+        work,
+    )
 
 
 def delete_command(resource: Resource) -> click.Command:
@@ -189,8 +214,13 @@ def delete_command(resource: Resource) -> click.Command:
         if output.as_json:
             output.element(gone)
 
-    return api_command("delete", f"Delete a {resource.singular} (--json: as it was).",
-                       [_example(resource, "delete", "42")], [_id_argument(resource)], work)
+    return api_command(
+        "delete",
+        f"Delete a {resource.singular} (--json: as it was).",
+        [_example(resource, "delete", "42")],
+        [_id_argument(resource)],
+        work,
+    )
 
 
 def action_command(resource: Resource, action: Action) -> click.Command:
@@ -200,7 +230,10 @@ def action_command(resource: Resource, action: Action) -> click.Command:
         output.message(action.done.format(id=result.id))
         output.element(result)
 
-    examples = [_example(resource, action.command, "42"),
-                _example(resource, action.command, "42", "--json")]
-    return api_command(action.command, action.summary, examples,
-                       [_id_argument(resource), _token_option()], work)
+    examples = [
+        _example(resource, action.command, "42"),
+        _example(resource, action.command, "42", "--json"),
+    ]
+    return api_command(
+        action.command, action.summary, examples, [_id_argument(resource), _token_option()], work
+    )

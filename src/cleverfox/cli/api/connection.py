@@ -140,21 +140,46 @@ def _profile(name: str | None, path: Path) -> dict[str, Any]:
 def connection_params() -> list[click.Option]:
     """The options every API command takes to reach the server."""
     return [
-        click.Option(["--url"], envvar="CLEVERFOX_URL", show_envvar=True,
-                     help="The server, https://host:port."),
-        click.Option(["--api-key"], envvar="CLEVERFOX_API_KEY", show_envvar=True,
-                     help="A partner API key."),
-        click.Option(["--profile"], envvar="CLEVERFOX_PROFILE", show_envvar=True,
-                     help="A profile of the config file (default: the one named 'default')."),
-        click.Option(["--fingerprint"], envvar="CLEVERFOX_FINGERPRINT", show_envvar=True,
-                     help="Trust only the certificate with this SHA-256 (as the server "
-                          "prints at start-up)."),
-        click.Option(["--ca-file"], envvar="CLEVERFOX_CA_FILE", show_envvar=True,
-                     type=click.Path(exists=True), help="Trust the CA certificates in this file."),
-        click.Option(["--insecure"], is_flag=True, default=None,
-                     help="Do not verify the server's certificate (testing only)."),
-        click.Option(["--timeout"], type=click.FloatRange(min=0.1), default=None,
-                     help="Seconds to wait for an answer (default 30)."),
+        click.Option(
+            ["--url"],
+            envvar="CLEVERFOX_URL",
+            show_envvar=True,
+            help="The server, https://host:port.",
+        ),
+        click.Option(
+            ["--api-key"], envvar="CLEVERFOX_API_KEY", show_envvar=True, help="A partner API key."
+        ),
+        click.Option(
+            ["--profile"],
+            envvar="CLEVERFOX_PROFILE",
+            show_envvar=True,
+            help="A profile of the config file (default: the one named 'default').",
+        ),
+        click.Option(
+            ["--fingerprint"],
+            envvar="CLEVERFOX_FINGERPRINT",
+            show_envvar=True,
+            help="Trust only the certificate with this SHA-256 (as the server prints at start-up).",
+        ),
+        click.Option(
+            ["--ca-file"],
+            envvar="CLEVERFOX_CA_FILE",
+            show_envvar=True,
+            type=click.Path(exists=True),
+            help="Trust the CA certificates in this file.",
+        ),
+        click.Option(
+            ["--insecure"],
+            is_flag=True,
+            default=None,
+            help="Do not verify the server's certificate (testing only).",
+        ),
+        click.Option(
+            ["--timeout"],
+            type=click.FloatRange(min=0.1),
+            default=None,
+            help="Seconds to wait for an answer (default 30).",
+        ),
     ]
 
 

@@ -32,14 +32,27 @@ def download_command() -> click.Command:
 
     params = [
         click.Argument(["ident"], type=click.INT, metavar="ID"),
-        click.Option(["--list", "file_list"], is_flag=True,
-                     help="The list of the files in the backup instead of the backup file."),
-        click.Option(["--output", "-o"], type=click.Path(dir_okay=False),
-                     help="Where to save it (default: the backup's file name, here)."),
-        click.Option(["--resume/--no-resume"], default=True, show_default=True,
-                     help="Continue a partial file instead of starting again."),
+        click.Option(
+            ["--list", "file_list"],
+            is_flag=True,
+            help="The list of the files in the backup instead of the backup file.",
+        ),
+        click.Option(
+            ["--output", "-o"],
+            type=click.Path(dir_okay=False),
+            help="Where to save it (default: the backup's file name, here).",
+        ),
+        click.Option(
+            ["--resume/--no-resume"],
+            default=True,
+            show_default=True,
+            help="Continue a partial file instead of starting again.",
+        ),
     ]
-    examples = ["cleverfox log-items download 901",
-                "cleverfox log-items download 901 --list -o files.txt"]
-    return api_command("download", "Download the backup file of a log item (or its list).",
-                       examples, params, work)
+    examples = [
+        "cleverfox log-items download 901",
+        "cleverfox log-items download 901 --list -o files.txt",
+    ]
+    return api_command(
+        "download", "Download the backup file of a log item (or its list).", examples, params, work
+    )

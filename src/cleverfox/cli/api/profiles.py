@@ -24,11 +24,15 @@ def config() -> None:
 @click.option("--url", required=True, help="The server, https://host:port.")
 @click.option("--api-key", required=True, help="A partner API key.")
 @click.option("--fingerprint", help="Pin the server's certificate SHA-256.")
-@click.option("--ca-file", type=click.Path(exists=True, resolve_path=True),
-              help="Trust the CA certificates in this file.")
+@click.option(
+    "--ca-file",
+    type=click.Path(exists=True, resolve_path=True),
+    help="Trust the CA certificates in this file.",
+)
 @click.option("--insecure", is_flag=True, help="Do not verify the certificate (testing only).")
-def set_profile(name: str, url: str, api_key: str, fingerprint: str | None,
-                ca_file: str | None, insecure: bool) -> None:
+def set_profile(
+    name: str, url: str, api_key: str, fingerprint: str | None, ca_file: str | None, insecure: bool
+) -> None:
     """Save (or replace) a profile; the file is readable by you only (mode 0600).
 
     The profile named 'default' is used when no --profile is given.

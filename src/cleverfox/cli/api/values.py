@@ -176,4 +176,3 @@ def given(values: dict[str, Any], names: Sequence[str]) -> dict[str, Any]:
             continue
         chosen[name] = None if value == "" else value
     return chosen
-

@@ -9,10 +9,14 @@ from starlette.types import ASGIApp
 
 from cleverfox import __version__
 from cleverfox.server import migrate
-from cleverfox.server.catalog.endpoints import router as catalog_router
+from cleverfox.server.agent_api.checkin import router as agent_checkin_router
 from cleverfox.server.agent_api.runs import router as agent_runs_router
+from cleverfox.server.catalog.endpoints import router as catalog_router
 from cleverfox.server.companies.endpoints import router as companies_router
 from cleverfox.server.company_users.endpoints import router as company_users_router
+from cleverfox.server.devices.endpoints import download_router as agent_download_router
+from cleverfox.server.devices.endpoints import router as devices_router
+from cleverfox.server.devices.service import resolve_device_key
 from cleverfox.server.duties.lifespan import duties_lifespan
 from cleverfox.server.events.endpoints import router as events_router
 from cleverfox.server.job_items.endpoints import router as job_items_router
@@ -33,6 +37,7 @@ from cleverfox.server.partner_users.endpoints import router as partner_users_rou
 from cleverfox.server.partners.endpoints import router as partners_router
 from cleverfox.server.partners.service import resolve_partner_key
 from cleverfox.server.subscriptions.endpoints import router as subscriptions_router
+from cleverfox.server.timezones.endpoints import router as timezones_router
 from cleverfox.settings import Settings
 
 ROUTERS = (
@@ -43,13 +48,17 @@ ROUTERS = (
     company_users_router,
     subscriptions_router,
     events_router,
+    devices_router,
+    timezones_router,
+    agent_checkin_router,
+    agent_download_router,
     jobs_router,
     job_items_router,
     logs_router,
     log_items_router,
     agent_runs_router,
 )
-RESOLVERS: tuple[KeyResolver, ...] = (resolve_partner_key,)
+RESOLVERS: tuple[KeyResolver, ...] = (resolve_partner_key, resolve_device_key)
 
 
 class SchemaOutOfDate(RuntimeError):

@@ -24,15 +24,29 @@ register_conflict(
 )
 
 
-def get_company(session: Session, partner_id: int, company_id: int, *, lock: bool = False) -> Company:
+def get_company(
+    session: Session, partner_id: int, company_id: int, *, lock: bool = False
+) -> Company:
     company = repository.get_company(session, partner_id, company_id, lock=lock)
     if company is None:
         raise NotFound()
+    attach_device_counts(session, [company])
     return company
 
 
-def list_companies(session: Session, partner_id: int, query: ListQuery) -> tuple[list[Company], bool]:
-    return repository.list_companies(session, partner_id, query)
+def list_companies(
+    session: Session, partner_id: int, query: ListQuery
+) -> tuple[list[Company], bool]:
+    companies, has_more = repository.list_companies(session, partner_id, query)
+    attach_device_counts(session, companies)
+    return companies, has_more
+
+
+def attach_device_counts(session: Session, companies: list[Company]) -> None:
+    """Give each company its ``device_count`` (read by ``company_out``), one query per page."""
+    counts = repository.device_counts_by_company(session, (c.id for c in companies))
+    for company in companies:
+        company.device_count = counts.get(company.id, 0)  # type: ignore[attr-defined]
 
 
 def create_company(session: Session, partner_id: int, raw: dict[str, Any], actor: Actor) -> Company:
@@ -49,8 +63,14 @@ def create_company(session: Session, partner_id: int, raw: dict[str, Any], actor
     company = Company(**values, name_folded=folded(values["name"]))
     session.add(company)
     session.flush()
-    record_event(session, EventKind.COMPANY_ADDED, actor=actor, partner_id=partner_id,
-                 company_id=company.id, plan_type_id=company.plan_type_id)
+    record_event(
+        session,
+        EventKind.COMPANY_ADDED,
+        actor=actor,
+        partner_id=partner_id,
+        company_id=company.id,
+        plan_type_id=company.plan_type_id,
+    )
     return reload(session, partner_id, company.id)
 
 
@@ -65,8 +85,14 @@ def update_company(
     changes = apply_changes(company, COMPANY, values)
     if changes:
         company.name_folded = folded(company.name) or ""
-        record_event(session, EventKind.COMPANY_MODIFIED, actor=actor, partner_id=partner_id,
-                     company_id=company.id, changes=changes)
+        record_event(
+            session,
+            EventKind.COMPANY_MODIFIED,
+            actor=actor,
+            partner_id=partner_id,
+            company_id=company.id,
+            changes=changes,
+        )
     return company
 
 
@@ -74,24 +100,44 @@ def delete_company(session: Session, partner_id: int, company_id: int, actor: Ac
     """DELETE: 409 ``company_not_empty`` while it has devices; users and subscriptions go too."""
     company = get_company(session, partner_id, company_id, lock=True)
     if count_devices(session, company.id):
-        raise Conflict("The company still has devices; delete them first.", code="company_not_empty")
+        raise Conflict(
+            "The company still has devices; delete them first.", code="company_not_empty"
+        )
     for user in session.scalars(select(CompanyUser).where(CompanyUser.company_id == company.id)):
-        record_event(session, EventKind.COMPANY_USER_DELETED, actor=actor, partner_id=partner_id,
-                     company_id=company.id, company_user_id=user.id)
+        record_event(
+            session,
+            EventKind.COMPANY_USER_DELETED,
+            actor=actor,
+            partner_id=partner_id,
+            company_id=company.id,
+            company_user_id=user.id,
+        )
         session.delete(user)
     for sub in session.scalars(select(Subscription).where(Subscription.company_id == company.id)):
-        record_event(session, EventKind.SUBSCRIPTION_DELETED, actor=actor, partner_id=partner_id,
-                     company_id=company.id, subscription_id=sub.id, plan_id=sub.plan_id)
+        record_event(
+            session,
+            EventKind.SUBSCRIPTION_DELETED,
+            actor=actor,
+            partner_id=partner_id,
+            company_id=company.id,
+            subscription_id=sub.id,
+            plan_id=sub.plan_id,
+        )
         session.delete(sub)
-    record_event(session, EventKind.COMPANY_DELETED, actor=actor, partner_id=partner_id,
-                 company_id=company.id)
+    record_event(
+        session,
+        EventKind.COMPANY_DELETED,
+        actor=actor,
+        partner_id=partner_id,
+        company_id=company.id,
+    )
     session.delete(company)
     return company
 
 
 def count_devices(session: Session, company_id: int) -> int:
-    """Devices of the company (the devices table arrives with the devices package)."""
-    return 0
+    """Devices of the company."""
+    return repository.device_counts_by_company(session, [company_id]).get(company_id, 0)
 
 
 def reload(session: Session, partner_id: int, company_id: int) -> Company:
@@ -102,5 +148,6 @@ def _check_external_id(
     session: Session, partner_id: int, external_id: str | None, exclude_id: int | None
 ) -> None:
     if external_id and repository.external_id_taken(session, partner_id, external_id, exclude_id):
-        raise Conflict("ExternalId is already used by another of your companies.",
-                       code="external_id_taken")
+        raise Conflict(
+            "ExternalId is already used by another of your companies.", code="external_id_taken"
+        )

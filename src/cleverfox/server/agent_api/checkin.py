@@ -1,0 +1,173 @@
+"""``POST /api/agent/checkin``: the agent reports in and learns what to do.
+
+The answer carries the Device, its active Jobs with their JobItems — including the Username
+and Password the agent needs, which the public API never returns — the ids of the jobs to
+run now, the server's clock and when to check in next. A routine check-in writes no Event
+(README §5); see ``devices.service.check_in`` for the ones it does write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+from starlette.responses import Response
+
+from cleverfox.server.catalog.schemas import backup_type_out
+from cleverfox.server.devices import service as devices
+from cleverfox.server.devices.endpoints import presentation
+from cleverfox.server.devices.schemas import REPORTED_FACTS, DeviceView, Presentation
+from cleverfox.server.kit.api import Api, Body, body_of, require_device, services_of
+from cleverfox.server.kit.auth import DevicePrincipal
+from cleverfox.server.kit.datetimes import format_datetime, format_utc_z
+from cleverfox.server.kit.events import Actor
+from cleverfox.server.kit.present import stamped
+from cleverfox.server.kit.secrets import ServerSecret
+from cleverfox.server.models import Device, Job, JobItem
+
+router = APIRouter(prefix="/api/agent", tags=["Agent"], default_response_class=Response)
+RESOURCE = ("devices", "DeviceId")
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    """What a check-in answers, gathered inside its transaction."""
+
+    device: DeviceView
+    jobs: list[dict[str, Any]]
+    run_now_job_ids: list[int]
+    now: datetime
+    next_check_in_seconds: int
+
+
+@router.post("/checkin")
+def check_in(
+    request: Request,
+    agent: DevicePrincipal = Depends(require_device),
+    body: Body = body_of(REPORTED_FACTS, auth=require_device),
+    how: Presentation = Depends(presentation),
+) -> Response:
+    """The agent checks in (device key). Body ``{"Hostname", "OsName", "OsVersion",
+    "AgentVersion"}``, all optional; sets LastApiCheckAt and the facts reported. Answers the
+    Device, its active Jobs with JobItems (credentials included), RunNowJobIds,
+    ServerTimeUtc and NextCheckInSeconds."""
+    services = services_of(request)
+    interval = services.settings.checkin_interval
+    api = Api(services, agent.partner_id, Actor.AGENT)
+
+    def action(session: Session) -> CheckIn:
+        view = devices.check_in(session, agent.device_id, body.raw, how.now, how.online_window)
+        return CheckIn(
+            view,
+            agent_jobs(session, view.device, services.secret),
+            run_now_job_ids(session, view.device),
+            how.now,
+            interval,
+        )
+
+    return api.write(None, RESOURCE, action, lambda result: check_in_out(result, how))
+
+
+def check_in_out(result: CheckIn, how: Presentation) -> dict[str, Any]:
+    return {
+        "Device": how(result.device),
+        "Jobs": result.jobs,
+        "RunNowJobIds": result.run_now_job_ids,
+        "ServerTimeUtc": format_utc_z(result.now),
+        "NextCheckInSeconds": result.next_check_in_seconds,
+    }
+
+
+def agent_jobs(session: Session, device: Device, secret: ServerSecret) -> list[dict[str, Any]]:
+    """The device's active jobs as the agent receives them: with JobItems and credentials.
+
+    The one place the check-in shapes Jobs; the jobs package's presenter can take over here.
+    """
+    return [agent_job_out(job, secret) for job in active_jobs(session, device)]
+
+
+def run_now_job_ids(session: Session, device: Device) -> list[int]:
+    """Ids of the device's active jobs with a run-now request waiting, oldest first."""
+    stmt = (
+        select(Job.id)
+        .where(
+            Job.device_id == device.id, Job.is_inactive.is_(False), Job.run_now_requested.is_(True)
+        )
+        .order_by(Job.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def active_jobs(session: Session, device: Device) -> list[Job]:
+    """The device's active jobs with their items and backup types loaded, oldest first."""
+    stmt = (
+        select(Job)
+        .options(selectinload(Job.items).joinedload(JobItem.backup_type))
+        .where(Job.device_id == device.id, Job.is_inactive.is_(False))
+        .order_by(Job.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def agent_job_out(job: Job, secret: ServerSecret) -> dict[str, Any]:
+    """A Job as the agent sees it (its Device is the check-in's own, so not repeated)."""
+    data: dict[str, Any] = {
+        "JobId": job.id,
+        "DeviceId": job.device_id,
+        "Device": None,
+        "Name": job.name,
+        "IsInactive": job.is_inactive,
+        "LastRanOn": format_datetime(job.last_ran_on),
+        "Frequency": job.frequency,
+        "NextRunOn": format_datetime(job.next_run_on),
+        "LateAfter": job.late_after,
+        "Every": job.every,
+        **{f"On{day}": getattr(job, f"on_{day.lower()}") for day in _WEEKDAYS},
+        "DayOfMonth": job.day_of_month,
+        "ExpireOn": format_datetime(job.expire_on),
+        "CloudKeepLast": job.cloud_keep_last,
+        "LocalKeepLast": job.local_keep_last,
+        "JobItems": [agent_job_item_out(item, secret) for item in job.items],
+        "LastJobStatus": job.last_job_status,
+        "NextRunUtc": format_datetime(job.next_run_utc),
+        "RunNowRequested": job.run_now_requested,
+    }
+    return stamped(data, job)
+
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def agent_job_item_out(item: JobItem, secret: ServerSecret) -> dict[str, Any]:
+    """A JobItem with its Username and Password decrypted (only the agent gets them)."""
+    data: dict[str, Any] = {
+        "JobItemId": item.id,
+        "JobId": item.job_id,
+        "Name": item.name,
+        "BackupTypeId": item.backup_type_id,
+        "BackupType": backup_type_out(item.backup_type),
+        "BaseFolder": item.base_folder,
+        "IncludeSubFolders": item.include_sub_folders,
+        "SearchPatterns": item.search_patterns,
+        "ExcludeFolders": item.exclude_folders,
+        "ExcludePatterns": item.exclude_patterns,
+        "NoCompressExtensions": item.no_compress_extensions,
+        "ServerName": item.server_name,
+        "DatabaseName": item.database_name,
+        "Port": item.port,
+        "AuthenticationMode": item.authentication_mode,
+        "Username": _decrypted(secret, item.username_encrypted),
+        "Password": _decrypted(secret, item.password_encrypted),
+        "OptionCompress": item.option_compress,
+        "OptionCopyOnly": item.option_copy_only,
+        "OptionLogOnly": item.option_log_only,
+    }
+    return stamped(data, item)
+
+
+def _decrypted(secret: ServerSecret, envelope: str | None) -> str | None:
+    return None if envelope is None else secret.decrypt(envelope)

@@ -265,22 +265,16 @@ def test_no_credentials_is_a_usage_error(config_home: Path) -> None:
     assert "--url" in result.stderr
 
 
+def set_profile(env: dict[str, str | None], server: ServerProcess, name: str, key: str) -> None:
+    url, pin = server.url, server.fingerprint
+    ok(env, "config", "set-profile", name, "--url", url, "--api-key", key, "--fingerprint", pin)
+
+
 def test_profiles_are_saved_private_and_used(
     server: ServerProcess, partner: Partner, config_home: Path
 ) -> None:
     bare = {**CLEAN_ENV, "XDG_CONFIG_HOME": str(config_home)}
-    ok(
-        bare,
-        "config",
-        "set-profile",
-        "acme",
-        "--url",
-        server.url,
-        "--api-key",
-        partner.api_key,
-        "--fingerprint",
-        server.fingerprint,
-    )
+    set_profile(bare, server, "acme", partner.api_key)
     path = config_home / "cleverfox" / "config.toml"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert "acme" in ok(bare, "config", "show").stdout
@@ -295,18 +289,7 @@ def test_flags_beat_environment_beat_profile(
     server: ServerProcess, partner: Partner, config_home: Path
 ) -> None:
     bare = {**CLEAN_ENV, "XDG_CONFIG_HOME": str(config_home)}
-    ok(
-        bare,
-        "config",
-        "set-profile",
-        "default",
-        "--url",
-        server.url,
-        "--api-key",
-        "cfp_wrong",
-        "--fingerprint",
-        server.fingerprint,
-    )
+    set_profile(bare, server, "default", "cfp_wrong")
     assert run(bare, "partners", "list").exit_code == exits.EXIT_AUTH
     with_env = {**bare, "CLEVERFOX_API_KEY": partner.api_key}
     ok(with_env, "partners", "list")  # the environment's key, the profile's URL and pin
@@ -320,6 +303,14 @@ def test_flags_beat_environment_beat_profile(
 # -- a real process --------------------------------------------------------------------------
 
 
+def cleverfox(environment: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m cleverfox ARGS`` as a script runs it."""
+    command = [sys.executable, "-m", "cleverfox", *args]
+    return subprocess.run(
+        command, capture_output=True, text=True, env=environment, timeout=60, check=False
+    )
+
+
 def test_a_real_process_lists_as_json_lines(
     server: ServerProcess, partner: Partner, tmp_path: Path
 ) -> None:
@@ -330,38 +321,16 @@ def test_a_real_process_lists_as_json_lines(
         CLEVERFOX_API_KEY=partner.api_key,
         CLEVERFOX_FINGERPRINT=server.fingerprint,
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "cleverfox", "companies", "list", "--json"],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=60,
-        check=False,
-    )
+    done = cleverfox(environment, "companies", "list", "--json")
     assert done.returncode == 0, done.stderr
-    assert [json.loads(line)["CompanyId"] for line in done.stdout.splitlines()] == [
-        partner.company_id
-    ]
+    listed = [json.loads(line)["CompanyId"] for line in done.stdout.splitlines()]
+    assert listed == [partner.company_id]
     assert done.stderr == ""  # no progress when stderr is not a terminal
-    missing = subprocess.run(
-        [sys.executable, "-m", "cleverfox", "devices", "get", "999999999"],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=60,
-        check=False,
-    )
+    missing = cleverfox(environment, "devices", "get", "999999999")
     assert missing.returncode == exits.EXIT_NOT_FOUND
     assert missing.stderr.startswith("error: ") and "request " in missing.stderr
     assert len(missing.stderr.splitlines()) == 1
-    usage = subprocess.run(
-        [sys.executable, "-m", "cleverfox", "devices", "get", "not-a-number"],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=60,
-        check=False,
-    )
+    usage = cleverfox(environment, "devices", "get", "not-a-number")
     assert usage.returncode == exits.EXIT_USAGE and len(usage.stderr.splitlines()) == 1
 
 

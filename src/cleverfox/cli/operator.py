@@ -70,10 +70,11 @@ def emit(result: dict[str, Any], as_json: bool, text: str) -> None:
 
 
 def register_operator_commands(cli: click.Group) -> None:
-    from cleverfox.cli import operator_admin, operator_serve
+    from cleverfox.cli import operator_admin, operator_secret, operator_serve
 
     operator_serve.register(cli)
     operator_admin.register(cli)
+    operator_secret.register(cli)
 
 
 def open_db(settings: Settings) -> Database:

@@ -92,12 +92,18 @@ async def authenticate(request: Request) -> Principal:
 
 
 def _resolve(services: Services, key: str) -> Principal | None:
-    digest = services.secret.digest(key)
+    """The owner of ``key``, looked up by its digest under each master of the keyring.
+
+    The current master's digest comes first, so a key stored since the last rotation costs
+    the same look-ups as with one master; partner keys issued before a rotation are found
+    under the older master they were stored with (``kit.secrets``).
+    """
     with services.db.reading() as session:
-        for resolver in services.resolvers:
-            principal = resolver(session, digest)
-            if principal is not None:
-                return principal
+        for digest in services.secret.digests(key):
+            for resolver in services.resolvers:
+                principal = resolver(session, digest)
+                if principal is not None:
+                    return principal
     return None
 
 

@@ -135,6 +135,28 @@ def test_run_now_clears_the_request_and_keeps_next_run_on(
     assert after["NextRunOn"] == job["NextRunOn"] and after["NextRunUtc"] == job["NextRunUtc"]
 
 
+def test_a_one_time_job_past_its_expire_on_runs_only_when_asked(
+    server: ServerProcess, partner: Partner
+) -> None:
+    device = create_device(partner)
+    due = utcnow().replace(microsecond=0) - timedelta(minutes=5)
+    job = due_now(partner, device, Frequency="One Time", ExpireOn=wall(due + timedelta(minutes=1)))
+    expired = start_run(server, device, job["JobId"])
+    assert expired.status_code == 409 and expired.json()["error"]["code"] == "job_expired"
+    assert start_run(server, device, job["JobId"], Trigger="RunNow").status_code == 201
+
+
+def test_a_one_time_run_leaves_the_job_done(server: ServerProcess, partner: Partner) -> None:
+    device = create_device(partner)
+    job = due_now(partner, device, Frequency="One Time")
+    log = created(start_run(server, device, job["JobId"]))
+    after = partner.client.get(f"/api/jobs/{job['JobId']}").json()["data"]
+    assert after["NextRunOn"] == job["NextRunOn"] and after["NextRunUtc"] is None
+    created(finish_run(server, device, log["LogId"], JobStatus="Completed"))
+    renamed = partner.client.put(f"/api/jobs/{job['JobId']}", json={"Name": "Once"})
+    assert renamed.json()["data"]["NextRunUtc"] is None  # still done: it does not run again
+
+
 def test_finish_records_items_and_is_idempotent(server: ServerProcess, partner: Partner) -> None:
     device = create_device(partner, **NOTIFY)
     job = due_now(partner, device)

@@ -30,7 +30,8 @@ def start_run(
     `Schedule`, the default, or `RunNow`) → 201 with the `Running` Log and its snapshot. A
     Schedule run advances the job's NextRunOn; a RunNow run clears the run-now request.
     404 for a job not on this device; 409 ``job_already_running`` while another run of the
-    job is Running."""
+    job is Running, ``job_inactive`` for an inactive job, ``job_expired`` for a Schedule run
+    of a One Time job past its ExpireOn."""
     api = Api(services_of(request), agent.partner_id, Actor.AGENT)
 
     def action(session: Session) -> LogView:

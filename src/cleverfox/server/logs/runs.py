@@ -22,8 +22,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from cleverfox.server.jobs import repository as jobs
-from cleverfox.server.jobs.rules import advance, device_wall_time, window_closed, zone_of
-from cleverfox.server.jobs.schedule import to_local, to_utc
+from cleverfox.server.jobs.rules import (
+    advance,
+    device_wall_time,
+    schedule_of,
+    window_closed,
+    zone_of,
+)
+from cleverfox.server.jobs.schedule import is_expired, to_local, to_utc
 from cleverfox.server.kit.conflicts import register_conflict
 from cleverfox.server.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from cleverfox.server.kit.events import Actor, EventKind, record_event
@@ -58,8 +64,9 @@ def start_run(session: Session, device_id: int, raw: dict[str, Any], now: dateti
     """``POST /api/agent/logs``: a Running Log with the snapshot; Job Started (50).
 
     404 for a job not on this device; 409 ``job_already_running`` while another run is
-    Running, ``job_inactive`` for an inactive job. A Schedule run advances NextRunOn past the
-    occurrence it runs; a RunNow run clears the run-now request and leaves NextRunOn.
+    Running, ``job_inactive`` for an inactive job, ``job_expired`` for a scheduled run of a
+    One Time job past its ExpireOn (run now still runs it). A Schedule run advances NextRunOn
+    past the occurrence it runs; a RunNow run clears the run-now request and leaves NextRunOn.
     """
     values = RUN_START.parse_create(raw)
     job = repository.lock_job(session, values["job_id"], device_id=device_id)
@@ -69,8 +76,10 @@ def start_run(session: Session, device_id: int, raw: dict[str, Any], now: dateti
         raise Conflict(_JOB_ALREADY_RUNNING, code="job_already_running")
     if job.is_inactive:
         raise Conflict("An inactive job does not run.", code="job_inactive")
-    zone = zone_of(job.device)
-    log = snapshot(job, job.device, RUNNING, values.get("trigger") or SCHEDULE, now)
+    zone, trigger = zone_of(job.device), values.get("trigger") or SCHEDULE
+    if trigger == SCHEDULE and is_expired(schedule_of(job), zone, now):
+        raise Conflict("This One Time job is past its ExpireOn.", code="job_expired")
+    log = snapshot(job, job.device, RUNNING, trigger, now)
     log.job_started_on = _local_or_now(values.get("job_started_on"), zone, now, "JobStartedOn")
     log.started_utc = now
     if log.trigger == SCHEDULE:

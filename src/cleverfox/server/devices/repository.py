@@ -15,12 +15,8 @@ from cleverfox.server.models import Company, Device, Job, Partner, Subscription
 
 
 def _with_embedded(stmt: Select[Device]) -> Select[Device]:
-    """Load what a Device's wire shape embeds (the Subscription with its own Company/Plan)."""
-    return stmt.options(
-        joinedload(Device.company),
-        joinedload(Device.subscription).joinedload(Subscription.company),
-        joinedload(Device.subscription).joinedload(Subscription.plan),
-    )
+    """Load what a Device's wire shape embeds (one level: its Company and Subscription)."""
+    return stmt.options(joinedload(Device.company), joinedload(Device.subscription))
 
 
 def _visible(partner_id: int) -> Select[Device]:

@@ -209,7 +209,4 @@ def _subscription_embedded(view: DeviceView) -> dict[str, Any]:
     sub_view = SubscriptionView(
         view.device.subscription, view.subscription_device_count, view.company_device_count
     )
-    data = subscription_out(sub_view)
-    data["Company"] = None
-    data["Plan"] = None
-    return data
+    return subscription_out(sub_view, embed=False)

@@ -88,16 +88,23 @@ def billing_period(now: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-def subscription_out(view: SubscriptionView, *, now: datetime | None = None) -> dict[str, Any]:
-    """A Subscription with its Company and Plan embedded one level deep."""
+def subscription_out(
+    view: SubscriptionView, *, now: datetime | None = None, embed: bool = True
+) -> dict[str, Any]:
+    """A Subscription with its Company and Plan embedded one level deep.
+
+    ``embed=False`` when the Subscription is itself embedded: its Company and Plan are null.
+    """
     sub = view.subscription
     start, end = billing_period(now or utcnow())
     data: dict[str, Any] = {
         "SubscriptionId": sub.id,
         "CompanyId": sub.company_id,
-        "Company": company_out(sub.company, embed=False, device_count=view.company_device_count),
+        "Company": company_out(sub.company, embed=False, device_count=view.company_device_count)
+        if embed
+        else None,
         "PlanId": sub.plan_id,
-        "Plan": plan_out(sub.plan, embed=False),
+        "Plan": plan_out(sub.plan, embed=False) if embed else None,
         "ApplicationId": sub.application_id,
         "ExternalId": sub.external_id,
         "IsInactive": sub.is_inactive,

@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 
 from uvicorn import Config, Server
 from uvicorn.config import STARTUP_FAILURE
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors import Multiprocess
 
 from cleverfox.server.kit.proxy import TrustedProxyMiddleware, wrap_for_proxies
@@ -177,7 +178,7 @@ class _ServingConfig(Config):
             port=settings.port,
             workers=settings.workers,
             loop="auto",  # uvloop when installed
-            http="auto",  # httptools when installed
+            http=_GracefulHttpProtocol,
             lifespan="on",  # a failing start-up (migrations) must stop the server
             access_log=False,
             proxy_headers=False,  # TrustedProxyMiddleware alone decides whom to believe
@@ -203,6 +204,34 @@ class _ServingConfig(Config):
         if self.ssl is None or self.ssl.minimum_version < MINIMUM_TLS_VERSION:
             return "TLS must be on, with TLS 1.2 as the oldest version allowed"
         return None
+
+
+class _GracefulHttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol that does not let an idle peer stall a shutdown.
+
+    Closing a TLS connection waits for the peer's close_notify; a client that keeps an idle
+    keep-alive connection open and never reads would hold the shutdown for the full grace
+    period. After a request finishes (or at once, for an idle connection) the transport is
+    given ``_FLUSH_SECONDS`` to send what it has, then aborted.
+    """
+
+    def shutdown(self) -> None:
+        idle = self.cycle is None or self.cycle.response_complete
+        super().shutdown()
+        if idle:
+            self._abort_later()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.transport.is_closing():
+            self._abort_later()
+
+    def _abort_later(self) -> None:
+        transport = self.transport
+        self.loop.call_later(_FLUSH_SECONDS, transport.abort)
+
+
+_FLUSH_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)

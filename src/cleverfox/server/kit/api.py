@@ -8,9 +8,10 @@ body reading are FastAPI dependencies; the unit of work runs in the (sync) endpo
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import orjson
 from fastapi import Depends, Request
@@ -155,7 +156,7 @@ class Body:
 async def read_json_object(request: Request) -> dict[str, Any]:
     """413 → 415 → query data 400 → malformed JSON 400; unwraps ``{"data": {...}}``."""
     length = request.headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+    if length is not None and (not _is_ascii_digits(length) or int(length) > MAX_BODY):
         raise PayloadTooLarge()
     _check_content_type(request.headers.get("content-type"))
     if request.url.query:
@@ -200,11 +201,21 @@ def body_of(
         raw, ignored = schema.canonicalize(await read_json_object(request))
         token = raw.pop("Token", None)
         if ignored:
-            add_response_header(request.scope, IGNORED_ATTRIBUTES, ",".join(ignored))
+            add_response_header(request.scope, IGNORED_ATTRIBUTES, names_header(ignored))
         return Body(raw, tuple(ignored), _read_token(token))
 
     setattr(dependency, WIRE_SCHEMA, schema)
     return Depends(dependency)
+
+
+_HEADER_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "%,")
+
+
+def names_header(names: Iterable[str]) -> str:
+    """Client-chosen names as one header value: comma-separated, each percent-encoded
+    (UTF-8) outside printable ASCII and for ``%`` and ``,`` — a raw control character or
+    line break in a header would make the server drop the connection instead of answering."""
+    return ",".join(quote(name, safe=_HEADER_SAFE) for name in names)
 
 
 def _read_token(value: Any) -> str | None:
@@ -232,17 +243,22 @@ def query_of(filters: Sequence[Filter]) -> Any:
     ) -> ListQuery:
         query = parse_list_query(request.query_params.multi_items(), filters)
         if query.ignored:
-            add_response_header(request.scope, IGNORED_PARAMETERS, ",".join(query.ignored))
+            add_response_header(request.scope, IGNORED_PARAMETERS, names_header(query.ignored))
         return query
 
     return Depends(dependency)
 
 
 def path_id(text: str) -> int:
-    """A path id: a positive 64-bit integer, else 404 (an id that cannot exist)."""
-    if not text.isdigit() or len(text) > 19 or not 0 < int(text) <= INT64_MAX:
+    """A path id: a positive 64-bit integer in ASCII digits, else 404 (an id that cannot exist)."""
+    if not _is_ascii_digits(text) or len(text) > 19 or not 0 < int(text) <= INT64_MAX:
         raise NotFound()
     return int(text)
+
+
+def _is_ascii_digits(text: str) -> bool:
+    """``0-9`` only: ``str.isdigit`` also says yes to ``³`` (``int`` fails) and ``٣`` (reads 3)."""
+    return text.isascii() and text.isdigit()
 
 
 class Api:

@@ -27,7 +27,8 @@ def format_datetime(value: datetime | None) -> str | None:
     """Write a naive datetime as ``YYYY-MM-DDTHH:MM:SS.fff`` (``None`` stays ``None``)."""
     if value is None:
         return None
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+    # Not strftime: glibc writes year 999 as "999", which no client (nor we) would read back.
+    return value.replace(tzinfo=None).isoformat(timespec="milliseconds")
 
 
 def format_utc_z(value: datetime | None) -> str | None:
@@ -66,8 +67,14 @@ def _zone(text: str | None) -> tzinfo | None:
 
 
 def parse_utc(text: str) -> datetime:
-    """Parse an input date-time meant as UTC: unzoned values are UTC, zoned ones converted."""
+    """Parse an input date-time meant as UTC: unzoned values are UTC, zoned ones converted.
+
+    Raises ``ValueError`` also when the conversion leaves the calendar (year 1 to 9999).
+    """
     value, zone = parse_datetime(text)
     if zone is None:
         return value
-    return value.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+    try:
+        return value.replace(tzinfo=zone).astimezone(UTC).replace(tzinfo=None)
+    except OverflowError:
+        raise ValueError("date-time out of range") from None

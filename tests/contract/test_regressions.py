@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.support.server import Partner
+from tests.support.server import Partner, ServerProcess
 
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
@@ -101,3 +101,15 @@ def test_date_times_before_year_1000_are_written_with_four_digits(partner: Partn
     assert response.status_code in (201, 400), response.text
     if response.status_code == 201:
         assert response.json()["data"]["ExpireOn"] == "0999-06-01T00:00:00.000"
+
+
+def test_time_zone_list_names_control_characters_safely(partner: Partner) -> None:
+    response = partner.client.get("/api/timezones", params={"Cache\x0bBuster": "1"})
+    assert response.status_code == 200
+    assert response.headers["x-cleverfox-ignored-parameters"] == "Cache%0BBuster"
+
+
+def test_agent_config_with_non_ascii_digits_is_404(server: ServerProcess) -> None:
+    with server.client() as anonymous:
+        response = anonymous.get("/agent/config/%C2%B3." + "a" * 43)
+    assert response.status_code == 404

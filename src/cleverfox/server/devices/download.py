@@ -40,7 +40,7 @@ def agent_download_url(secret: ServerSecret, base_url: str, device: Device) -> s
 def device_id_of(token: str) -> int | None:
     """The device id a token claims (unverified), or ``None`` when it is not a token at all."""
     device_id, dot, signature = token.partition(".")
-    if not dot or len(signature) != _SIGNATURE_CHARS or not device_id.isdigit():
+    if not dot or len(signature) != _SIGNATURE_CHARS or not _ascii_digits(device_id):
         return None
     if len(device_id) > 18:
         return None
@@ -90,3 +90,8 @@ def certificate_fingerprint(settings: Settings) -> str | None:
         return ensure_certificate(settings).fingerprint_sha256
     except TlsConfigurationError:
         return None
+
+
+def _ascii_digits(text: str) -> bool:
+    """``0-9`` only: ``str.isdigit`` also accepts ``³``, which ``int`` cannot read."""
+    return text.isascii() and text.isdigit()

@@ -111,7 +111,7 @@ def _parse_forwarded_entry(entry: str) -> Client | None:
     elif text.count(":") == 1:
         text, _, port = text.partition(":")
     address = _parse_address(text)
-    if address is None or not port.isdigit() or int(port) > 65535:
+    if address is None or not (port.isascii() and port.isdigit()) or int(port) > 65535:
         return None
     return str(address), int(port)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from cleverfox.server.kit.api import IGNORED_PARAMETERS, require_partner
+from cleverfox.server.kit.api import IGNORED_PARAMETERS, names_header, require_partner
 from cleverfox.server.kit.auth import PartnerPrincipal
 from cleverfox.server.kit.datetimes import utcnow
 from cleverfox.server.kit.errors import NotFound
@@ -29,7 +29,7 @@ def time_zone_query(
     query = parse_list_query([(k, v) for k, v in params if k.casefold() not in _UNPAGED], ())
     ignored = [*query.ignored, *unpaged]
     if ignored:
-        add_response_header(request.scope, IGNORED_PARAMETERS, ",".join(ignored))
+        add_response_header(request.scope, IGNORED_PARAMETERS, names_header(ignored))
     return query
 
 

@@ -42,6 +42,7 @@ TITLES = {
     "sdk": "SDK: listing Logs (issue 4)",
     "profile": "Profile of GET one company",
 }
+CLIENTS = {"sdk": "none: this process is the client measured"}  # suites that bring their own
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +69,7 @@ def _run_suite(name: str, options: Options, command: list[str], output: Path | N
         print(f"suite {name}: not written yet, skipped", flush=True)
         return
     suite = _load(where)
-    facts = report.run_facts(command, options.generator.name)
+    facts = report.run_facts(command, CLIENTS.get(name, options.generator.name))
     started = time.monotonic()
     body = suite(options)
     elapsed = f"- Suite wall time: {time.monotonic() - started:.0f} s"

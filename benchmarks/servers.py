@@ -52,10 +52,10 @@ class Engine:
 
 @dataclass(frozen=True)
 class Stack:
-    """How the app is served: the production runner (uvicorn) or granian."""
+    """How the app is served: the production runner (uvicorn), granian or hypercorn."""
 
     name: str
-    server: str  # "uvicorn" or "granian"
+    server: str  # "uvicorn", "granian" or "hypercorn": the package that serves
     workers: int
     description: str
 
@@ -72,7 +72,13 @@ GRANIAN = Stack(
     1,
     "granian (Rust HTTP + rustls, ASGI interface, uvloop), 1 process, --ssl-protocol-min tls1.2",
 )
-STACKS = {stack.name: stack for stack in (UVICORN, UVICORN_2W, GRANIAN)}
+HYPERCORN = Stack(
+    "hypercorn",
+    "hypercorn",
+    1,
+    "hypercorn (pure Python over h11, stdlib TLS, uvloop worker), 1 process",
+)
+STACKS = {stack.name: stack for stack in (UVICORN, UVICORN_2W, GRANIAN, HYPERCORN)}
 
 
 def installed(stack: Stack) -> bool:
@@ -217,31 +223,30 @@ def _command(stack: Stack, engine: Engine, port: int) -> list[str]:
     if stack.server == "uvicorn":
         return [sys.executable, "-m", "benchmarks.serve"]
     pair = ensure_certificate(engine.settings)  # the same self-signed pair uvicorn serves
+    if stack.server == "granian":
+        return _granian(stack, port, pair.cert_path, pair.key_path)
+    return _hypercorn(stack, port, pair.cert_path, pair.key_path)
+
+
+def _granian(stack: Stack, port: int, cert: Path, key: Path) -> list[str]:
+    """granian's own TLS (rustls): PKCS#8 key, and TLS 1.2 allowed (its default floor is 1.3)."""
     return [
-        sys.executable,
-        "-m",
-        "granian",
-        "--interface",
-        "asgi",
-        "--factory",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--workers",
-        str(stack.workers),
-        "--loop",
-        "uvloop",
-        "--http",
-        "1",
-        "--no-access-log",
-        "--ssl-certificate",
-        str(pair.cert_path),
-        "--ssl-keyfile",
-        str(pair.key_path),
-        "--ssl-protocol-min",
-        "tls1.2",
+        *(sys.executable, "-m", "granian", "--interface", "asgi", "--factory"),
+        *("--host", "127.0.0.1", "--port", str(port), "--workers", str(stack.workers)),
+        *("--loop", "uvloop", "--http", "1", "--no-access-log"),
+        *("--ssl-certificate", str(cert), "--ssl-keyfile", str(key)),
+        *("--ssl-protocol-min", "tls1.2"),
         "benchmarks.ceiling_app:create",
+    ]
+
+
+def _hypercorn(stack: Stack, port: int, cert: Path, key: Path) -> list[str]:
+    """hypercorn's TLS context sets ``OP_NO_TLSv1_1`` and older itself (checked by the suite)."""
+    return [
+        *(sys.executable, "-m", "hypercorn", "--bind", f"127.0.0.1:{port}"),
+        *("--workers", str(stack.workers), "--worker-class", "uvloop"),
+        *("--certfile", str(cert), "--keyfile", str(key)),
+        "benchmarks.ceiling_app:create()",
     ]
 
 
@@ -249,7 +254,9 @@ def _wait_ready(server: RunningServer) -> None:
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
-            raise RuntimeError(f"{server.stack.name} exited:\n{server.output()}")
+            output = server.output()
+            server.log_file.close()
+            raise RuntimeError(f"{server.stack.name} exited:\n{output}")
         try:
             answer = httpx.get(server.url + "/healthz", verify=False, timeout=2)  # noqa: S501
             if answer.status_code == 200:

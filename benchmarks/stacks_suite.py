@@ -13,7 +13,6 @@ from contextlib import ExitStack
 from benchmarks import report, servers
 from benchmarks.measure import (
     CEILING,
-    CONCURRENCY,
     GET_ONE,
     Cell,
     Job,
@@ -26,8 +25,9 @@ from benchmarks.measure import (
     targets,
 )
 
-STACKS = (servers.UVICORN, servers.UVICORN_2W, servers.GRANIAN)
+STACKS = (servers.UVICORN, servers.UVICORN_2W, servers.GRANIAN, servers.HYPERCORN)
 REQUESTS = (CEILING, GET_ONE)
+STACK_CONCURRENCY = (1, 32)  # the extremes; four stacks at three levels would not fit ~2 min
 
 
 def run(options: Options) -> str:
@@ -45,7 +45,7 @@ def run(options: Options) -> str:
         tls = {server.stack.name: servers.accepted_tls_versions(server.port) for server in started}
         jobs = [
             Job(server, name, target, connections)
-            for connections in CONCURRENCY
+            for connections in STACK_CONCURRENCY
             for server in started
             for name, target in chosen.items()
         ]
@@ -88,7 +88,7 @@ def _tls_table(results: list[tuple[servers.Stack, dict[str, bool], list[Cell]]])
 def _speed_table(results: list[tuple[servers.Stack, dict[str, bool], list[Cell]]]) -> str:
     rows = []
     for stack, _, cells in results:
-        for connections in CONCURRENCY:
+        for connections in STACK_CONCURRENCY:
             at = {c.request: c for c in cells if c.connections == connections}
             ceiling, get_one = at[CEILING], at[GET_ONE]
             rows.append(

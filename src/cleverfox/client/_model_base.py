@@ -5,13 +5,44 @@ from __future__ import annotations
 import functools
 import types
 from datetime import UTC, datetime, tzinfo
-from typing import Annotated, Any, ClassVar, Self, Union, get_args, get_origin
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    ClassVar,
+    Self,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+)
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SkipValidation,
+    ValidationError,
+    WrapSerializer,
+    model_validator,
+)
 from pydantic.alias_generators import to_pascal
 
-__all__ = ["Bool", "CleverFoxModel", "IntIdModel", "Local", "LocalDateTime", "UtcDateTime"]
+from cleverfox.client.errors import UnexpectedResponse
+
+__all__ = [
+    "Bool",
+    "CleverFoxModel",
+    "Embedded",
+    "EmbeddedList",
+    "IntIdModel",
+    "Local",
+    "LocalDateTime",
+    "UtcDateTime",
+]
 
 
 def _as_utc(value: datetime) -> datetime:
@@ -52,6 +83,98 @@ def zone_named(name: str) -> tzinfo | None:
         return None
     iana = win_tz.get(name)
     return zone_named(iana) if isinstance(iana, str) else None
+
+
+class _EmbeddedMarker:
+    """Metadata marking an embedded object (or list of them) decoded on first access."""
+
+
+_EMBEDDED = _EmbeddedMarker()
+
+
+def _as_sent(value: Any, handler: Any) -> Any:
+    """Dump an embedded object not decoded yet as the server sent it (wire names);
+    a decoded one by the models' own rules."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, list) and not any(isinstance(each, BaseModel) for each in value):
+        return value
+    return handler(value)
+
+
+T = TypeVar("T")
+
+if TYPE_CHECKING:
+    Embedded = Annotated[T | None, _EMBEDDED]
+    """An embedded object (``Device.company``): typed, decoded when first read."""
+    EmbeddedList = Annotated[list[T], _EMBEDDED]
+    """Embedded objects (``Job.job_items``; ``null`` reads as empty), decoded when read."""
+else:
+
+    class Embedded:
+        def __class_getitem__(cls, item: Any) -> Any:
+            return Annotated[
+                SkipValidation[item | None], WrapSerializer(_as_sent), _EMBEDDED
+            ]
+
+    class EmbeddedList:
+        def __class_getitem__(cls, item: Any) -> Any:
+            return Annotated[SkipValidation[list[item]], WrapSerializer(_as_sent), _EMBEDDED]
+
+
+class _Decoded:
+    """The attribute of an embedded object: the wire's dict is kept as sent when the parent
+    is decoded and becomes its model on first read (then cached), so a page of Logs costs
+    one model per Log until a caller looks inside. Zones flow down as eager decoding did:
+    a child that cannot tell its own zone takes its parent's."""
+
+    def __init__(self, name: str, model: type[CleverFoxModel], many: bool) -> None:
+        self.name, self.model, self.many = name, model, many
+
+    def __get__(self, instance: CleverFoxModel | None, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        fields = instance.__dict__
+        value = fields.get(self.name)
+        if self.many:
+            if value is None or any(isinstance(each, dict) for each in value):
+                value = [self._decode(instance, each) for each in value or ()]
+                fields[self.name] = value
+        elif isinstance(value, dict):
+            value = fields[self.name] = self._decode(instance, value)
+        return value
+
+    def __set__(self, instance: CleverFoxModel, value: Any) -> None:
+        raise AttributeError(f"{type(instance).__name__} is read-only")
+
+    def _decode(self, parent: CleverFoxModel, raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            return raw
+        try:
+            child = self.model.model_validate(raw)
+        except ValidationError as exc:
+            raise UnexpectedResponse(
+                f"embedded {self.model.__name__} is not the contract's: "
+                f"{exc.errors(include_input=False)[:3]}",
+                status=200,
+                request_id=None,
+            ) from exc
+        if child._has_naive_local():
+            zone = parent.zone()
+            if zone is not None:
+                child._apply_zone(zone)
+        return child
+
+
+def _raw_zone(raw: dict[str, Any]) -> tzinfo | None:
+    """The zone an embedded object's wire dict names (IanaTimeZoneId, else TimeZoneId)."""
+    for key in ("IanaTimeZoneId", "TimeZoneId"):
+        name = raw.get(key)
+        if isinstance(name, str) and name:
+            zone = zone_named(name)
+            if zone is not None:
+                return zone
+    return None
 
 
 def _is_local(annotation: Any, metadata: list[Any]) -> bool:
@@ -97,6 +220,8 @@ class CleverFoxModel(BaseModel):
     """Names of this model's "DateTime Local" attributes (filled in per class)."""
     zoned_children: ClassVar[tuple[str, ...]] = ()
     """Attributes holding embedded models with Local attributes (filled in per class)."""
+    embedded: ClassVar[tuple[str, ...]] = ()
+    """Attributes holding embedded objects decoded on first read (filled in per class)."""
 
     added_on: UtcDateTime | None = None
     updated_on: UtcDateTime | None = None
@@ -115,6 +240,48 @@ class CleverFoxModel(BaseModel):
             for name, info in cls.model_fields.items()
             if any(m.local_attributes for m in _model_types(info.annotation))
         )
+        cls.embedded = tuple(
+            name for name, info in cls.model_fields.items() if _EMBEDDED in info.metadata
+        )
+        for name in cls.embedded:
+            annotation = cls.model_fields[name].annotation
+            many = get_origin(annotation) is list
+            setattr(cls, name, _Decoded(name, _model_types(annotation)[0], many))
+
+    def _decode_embedded(self) -> Self:
+        """Decode every embedded object, at every depth (before a dump or a comparison)."""
+        for name in self.embedded:
+            value = getattr(self, name)
+            for child in value if isinstance(value, list) else (value,):
+                if isinstance(child, CleverFoxModel):
+                    child._decode_embedded()
+        return self
+
+    def _ready_to_dump(self, by_alias: object) -> Self:
+        # Under wire names an embedded object not read yet is dumped as the server sent it
+        # (no need to decode it); under snake_case names it must be decoded first.
+        return self if by_alias is True else self._decode_embedded()
+
+    def model_dump(self, **options: Any) -> dict[str, Any]:
+        ready = self._ready_to_dump(options.get("by_alias"))
+        return super(CleverFoxModel, ready).model_dump(**options)
+
+    def model_dump_json(self, **options: Any) -> str:
+        ready = self._ready_to_dump(options.get("by_alias"))
+        return super(CleverFoxModel, ready).model_dump_json(**options)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, CleverFoxModel):
+            other._decode_embedded()
+        return super(CleverFoxModel, self._decode_embedded()).__eq__(other)
+
+    def __hash__(self) -> int:  # frozen: hashed by its attributes, as pydantic would
+        fields = self._decode_embedded().__dict__
+        return hash((type(self), *(fields.get(name) for name in type(self).model_fields)))
+
+    def __repr_args__(self) -> Any:
+        self._decode_embedded()
+        return super().__repr_args__()
 
     @property
     def extra(self) -> dict[str, Any]:
@@ -135,6 +302,8 @@ class CleverFoxModel(BaseModel):
                 if zone is not None:
                     return zone
         device = fields.get("device")
+        if isinstance(device, dict):
+            return _raw_zone(device)
         return device.zone() if isinstance(device, CleverFoxModel) else None
 
     @model_validator(mode="after")

@@ -7,7 +7,8 @@ See :class:`CleverFoxModel` for the rules every model follows.
 
 Required attributes of writable resources are typed without ``None``; everything else may
 be ``None``. Embedded objects (``Device.company``) are typed one level deep; the server
-sends their own embedded objects as ``null``.
+sends their own embedded objects as ``null``. They are decoded when first read (``Embedded``):
+a listing of Logs builds one model per Log until a caller looks inside one.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from __future__ import annotations
 from datetime import datetime, tzinfo
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 
 from cleverfox.client._model_base import (
     Bool,
     CleverFoxModel,
+    Embedded,
+    EmbeddedList,
     IntIdModel,
     Local,
     LocalDateTime,
@@ -77,7 +80,7 @@ class Plan(IntIdModel):
     id_attribute: ClassVar[str] = "plan_id"
     plan_id: int
     plan_type_id: int | None = None
-    plan_type: PlanType | None = None
+    plan_type: Embedded[PlanType] = None
     name: str | None = None
     details: str | None = None
     is_inactive: Bool = False
@@ -92,7 +95,7 @@ class Partner(IntIdModel):
     id_attribute: ClassVar[str] = "partner_id"
     partner_id: int
     plan_type_id: int | None = None
-    plan_type: PlanType | None = None
+    plan_type: Embedded[PlanType] = None
     name: str
     application_id: str | None = None
     is_inactive: Bool = False
@@ -115,7 +118,7 @@ class PartnerUser(_Person):
     id_attribute: ClassVar[str] = "partner_user_id"
     partner_user_id: int
     partner_id: int
-    partner: Partner | None = None
+    partner: Embedded[Partner] = None
 
 
 class Company(IntIdModel):
@@ -124,9 +127,9 @@ class Company(IntIdModel):
     id_attribute: ClassVar[str] = "company_id"
     company_id: int
     partner_id: int
-    partner: Partner | None = None
+    partner: Embedded[Partner] = None
     plan_type_id: int
-    plan_type: PlanType | None = None
+    plan_type: Embedded[PlanType] = None
     name: str
     address_line1: str | None = None
     address_line2: str | None = None
@@ -146,7 +149,7 @@ class CompanyUser(_Person):
     id_attribute: ClassVar[str] = "company_user_id"
     company_user_id: int
     company_id: int
-    company: Company | None = None
+    company: Embedded[Company] = None
 
 
 class Subscription(IntIdModel):
@@ -155,9 +158,9 @@ class Subscription(IntIdModel):
     id_attribute: ClassVar[str] = "subscription_id"
     subscription_id: int
     company_id: int
-    company: Company | None = None
+    company: Embedded[Company] = None
     plan_id: int
-    plan: Plan | None = None
+    plan: Embedded[Plan] = None
     application_id: str | None = None
     external_id: str | None = None
     is_inactive: Bool = False
@@ -181,9 +184,9 @@ class Device(IntIdModel):
     id_attribute: ClassVar[str] = "device_id"
     device_id: int
     company_id: int
-    company: Company | None = None
+    company: Embedded[Company] = None
     subscription_id: int
-    subscription: Subscription | None = None
+    subscription: Embedded[Subscription] = None
     name: str
     time_zone_id: str
     iana_time_zone_id: str | None = None
@@ -264,13 +267,9 @@ class JobItem(_ItemSettings):
     job_item_id: int
     job_id: int
     backup_type_id: int
-    backup_type: BackupType | None = None
+    backup_type: Embedded[BackupType] = None
     username: Secret
     password: Secret
-
-
-_empty_list = BeforeValidator(lambda value: [] if value is None else value)
-"""An array the wire may send as ``null``: read as empty."""
 
 
 class Job(IntIdModel):
@@ -279,7 +278,7 @@ class Job(IntIdModel):
     id_attribute: ClassVar[str] = "job_id"
     job_id: int
     device_id: int
-    device: Device | None = None
+    device: Embedded[Device] = None
     name: str
     is_inactive: Bool = False
     last_ran_on: LocalDateTime | None = None
@@ -298,7 +297,7 @@ class Job(IntIdModel):
     expire_on: LocalDateTime | None = None
     cloud_keep_last: int
     local_keep_last: int
-    job_items: Annotated[list[JobItem], _empty_list] = Field(default_factory=list)
+    job_items: EmbeddedList[JobItem] = Field(default_factory=list)
     last_job_status: JobStatus | None = None
     next_run_utc: UtcDateTime | None = None
 
@@ -334,17 +333,17 @@ class Log(IntIdModel):
     id_attribute: ClassVar[str] = "log_id"
     log_id: int
     company_id: int | None = None
-    company: Company | None = None
+    company: Embedded[Company] = None
     device_id: int | None = None
-    device: Device | None = None
+    device: Embedded[Device] = None
     time_zone_id: str | None = None
     iana_time_zone_id: str | None = None
     subscription_id: int | None = None
-    subscription: Subscription | None = None
+    subscription: Embedded[Subscription] = None
     plan_id: int | None = None
-    plan: Plan | None = None
+    plan: Embedded[Plan] = None
     job_id: int | None = None
-    job: Job | None = None
+    job: Embedded[Job] = None
     name: str | None = None
     archive_folder: str | None = None
     upload_folder: str | None = None
@@ -369,7 +368,7 @@ class Log(IntIdModel):
     notification_job_completed_processed_on: UtcDateTime | None = None
     notification_job_failed_processed_on: UtcDateTime | None = None
     notification_job_missed_processed_on: UtcDateTime | None = None
-    log_items: Annotated[list[LogItem], _empty_list] = Field(default_factory=list)
+    log_items: EmbeddedList[LogItem] = Field(default_factory=list)
     trigger: Trigger | None = None
     duration_seconds: float | None = None
     bytes_uploaded: int | None = None

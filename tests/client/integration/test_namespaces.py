@@ -223,3 +223,17 @@ def test_missed_jobs_are_logs_too(server: ServerProcess, sdk: Client, tenant: Te
     assert [log.id for log in sdk.logs.list(job_status="missed", since=timedelta(hours=1))] == [
         missed.id
     ]
+
+
+def test_embedded_objects_are_decoded_when_first_read(
+    server: ServerProcess, sdk: Client, tenant: Tenant
+) -> None:
+    sdk.devices.update(tenant.device.id, time_zone_id="Tokyo Standard Time")
+    agent_run(server, tenant.device, tenant.job.id, "Completed")
+    [log] = sdk.logs.list(job_id=tenant.job.id)
+    assert isinstance(log.__dict__["device"], dict)  # kept as sent until read
+    assert log.to_wire()["Device"]["DeviceId"] == tenant.device.id  # dumped as sent
+    assert log.device is not None and log.device.name == "FS01"
+    assert log.job is not None and str(log.job.next_run_on.tzinfo) == "Asia/Tokyo"
+    assert log.company is not None and log.company.id == tenant.company.id
+    assert log == sdk.logs.get(log.id)

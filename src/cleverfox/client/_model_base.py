@@ -166,15 +166,19 @@ class _Decoded:
         return child
 
 
-def _raw_zone(raw: dict[str, Any]) -> tzinfo | None:
-    """The zone an embedded object's wire dict names (IanaTimeZoneId, else TimeZoneId)."""
-    for key in ("IanaTimeZoneId", "TimeZoneId"):
-        name = raw.get(key)
+def _first_zone(attributes: dict[str, Any], names: tuple[str, str]) -> tzinfo | None:
+    """The zone of the first of ``names`` (IanaTimeZoneId, then TimeZoneId) that names one."""
+    for key in names:
+        name = attributes.get(key)
         if isinstance(name, str) and name:
             zone = zone_named(name)
             if zone is not None:
                 return zone
     return None
+
+
+_ZONE_ATTRIBUTES = ("iana_time_zone_id", "time_zone_id")
+_ZONE_WIRE_NAMES = ("IanaTimeZoneId", "TimeZoneId")
 
 
 def _is_local(annotation: Any, metadata: list[Any]) -> bool:
@@ -295,15 +299,12 @@ class CleverFoxModel(BaseModel):
     def zone(self) -> tzinfo | None:
         """The device's zone this object's Local date-times are in, if it can tell."""
         fields = self.__dict__
-        for attribute in ("iana_time_zone_id", "time_zone_id"):
-            name = fields.get(attribute)
-            if isinstance(name, str) and name:
-                zone = zone_named(name)
-                if zone is not None:
-                    return zone
+        zone = _first_zone(fields, _ZONE_ATTRIBUTES)
+        if zone is not None:
+            return zone
         device = fields.get("device")
-        if isinstance(device, dict):
-            return _raw_zone(device)
+        if isinstance(device, dict):  # embedded, not decoded yet
+            return _first_zone(device, _ZONE_WIRE_NAMES)
         return device.zone() if isinstance(device, CleverFoxModel) else None
 
     @model_validator(mode="after")

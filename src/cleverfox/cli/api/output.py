@@ -3,7 +3,8 @@
 ``--json`` prints one object as one JSON document, and a listing as JSON Lines — one object
 per line, as it is fetched — so a listing of any length streams in flat memory and ``jq``
 reads it as it comes (``jq -s`` makes an array). Objects are printed under the API's own
-PascalCase names, exactly as the server sent them. Tables are for people and may change.
+PascalCase names: their date-times with their zone, embedded objects as the server sent them.
+Tables are for people and may change.
 The progress of a listing goes to stderr, and only when stderr is a terminal.
 """
 

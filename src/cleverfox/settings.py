@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     secret_key_file: Path | None = None
     rate_limit: Annotated[RateLimit, NoDecode] = RateLimit((600, 100))
     auth_failure_limit: Annotated[int, Field(ge=0)] = 20
+    # How long a process trusts a partner key it authenticated (0 = ask the database each time).
+    auth_cache_seconds: Annotated[float, Field(ge=0, le=60)] = 2
     checkin_interval: Annotated[int, Field(ge=5, le=86400)] = 60
     missed_job_interval: Annotated[int, Field(ge=1, le=86400)] = 60
     running_log_timeout: Annotated[float, Field(gt=0, le=24 * 365)] = 24

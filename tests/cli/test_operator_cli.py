@@ -9,9 +9,12 @@ import json
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from click.testing import CliRunner, Result
 from tests.support.server import Partner, ServerProcess
@@ -30,6 +33,18 @@ COMMANDS = (
     ("subscription", "set"),
 )
 CLEAN_ENV = {name: None for name in os.environ if name.startswith("CLEVERFOX_")}
+AUTH_CACHE_WINDOW = 3.0  # the server's auth cache (2 s by default) and a second to spare
+
+
+def answer_within_auth_cache(request: Callable[[], httpx.Response], status: int) -> httpx.Response:
+    """The first answer with ``status`` within the auth cache's window (docs/api.md), else
+    the last: a process that served a key recently trusts it for up to that window."""
+    deadline = time.monotonic() + AUTH_CACHE_WINDOW
+    response = request()
+    while response.status_code != status and time.monotonic() < deadline:
+        time.sleep(0.1)
+        response = request()
+    return response
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +114,7 @@ def test_deactivated_partner_gets_403_until_activated(run: Any, partner: Partner
         "PartnerId": partner.partner_id,
         "IsInactive": True,
     }
-    refused = partner.client.get("/api/companies")
+    refused = answer_within_auth_cache(lambda: partner.client.get("/api/companies"), 403)
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "partner_plan_required"
     assert run("partner", "activate", str(partner.partner_id))["IsInactive"] is False

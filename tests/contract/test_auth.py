@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 import httpx
 import pytest
 from tests.support.server import Partner, ServerProcess
@@ -68,6 +71,47 @@ def test_rotated_partner_key_stops_working(server: ServerProcess, partner: Partn
         )
     db.dispose()
     assert partner.client.get("/api/companies").status_code == 401
+    with server.client(new_key) as client:
+        assert client.get("/api/companies").status_code == 200
+
+
+AUTH_CACHE_SECONDS = 2.0  # the server's default CLEVERFOX_AUTH_CACHE_SECONDS
+
+
+def _seconds_until(request: Callable[[], httpx.Response], status: int) -> float:
+    """How long until ``request`` answers ``status`` (polled; fails after the window + 1 s)."""
+    started = time.monotonic()
+    while (answer := request()).status_code != status:
+        assert time.monotonic() - started < AUTH_CACHE_SECONDS + 1, answer.status_code
+        time.sleep(0.05)
+    return time.monotonic() - started
+
+
+def test_changes_to_a_key_in_use_take_effect_within_the_auth_cache_window(
+    server: ServerProcess, partner: Partner
+) -> None:
+    """A process trusts a partner key it authenticated for ``CLEVERFOX_AUTH_CACHE_SECONDS``
+    (docs/api.md): deactivating, then rotating, a key just used is refused within that window,
+    and what lifts a refusal (activation, the new key) works at once: failures are not cached.
+    """
+
+    def companies() -> httpx.Response:
+        return partner.client.get("/api/companies")
+
+    assert companies().status_code == 200
+    _set_active(server, partner.partner_id, False)
+    assert _seconds_until(companies, 403) < AUTH_CACHE_SECONDS + 1
+    _set_active(server, partner.partner_id, True)
+    assert companies().status_code == 200
+    db = Database(server.sqlalchemy_url, pool_size=1)
+    with db.writing() as session:
+        from cleverfox.server.kit.secrets import load_or_create_secret
+
+        new_key = operator.rotate_partner_key(
+            session, load_or_create_secret(server.data_dir / "secret.key"), partner.partner_id
+        )
+    db.dispose()
+    assert _seconds_until(companies, 401) < AUTH_CACHE_SECONDS + 1
     with server.client(new_key) as client:
         assert client.get("/api/companies").status_code == 200
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -49,3 +50,51 @@ def api_key_from_header(value: str | None) -> str | None:
     if not username or len(username) > 200 or "\x00" in username:
         return None
     return username
+
+
+class AuthCache:
+    """Partner principals this process authenticated in the last ``seconds``, by key digest.
+
+    Only successes are kept, and only partners': an unknown key, a refused partner
+    (``partner_plan_required``) and every device key go to the database on every request,
+    so a failure is never remembered and an agent sees its device's state at once. The
+    price: an operator's ``partner deactivate`` or ``partner apikey`` takes effect within
+    ``seconds`` in a process that served that key recently (docs/api.md, "Decisions").
+    ``seconds == 0`` turns the cache off. Used from the event loop only, hence no lock.
+    """
+
+    MAX_ENTRIES = 10_000
+
+    def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._entries: dict[str, tuple[float, PartnerPrincipal]] = {}
+
+    @property
+    def enabled(self) -> bool:
+        return self.seconds > 0
+
+    def get(self, digest: str) -> PartnerPrincipal | None:
+        """The principal cached for ``digest`` unless its window has passed."""
+        entry = self._entries.get(digest)
+        if entry is None:
+            return None
+        if entry[0] <= self._clock():
+            del self._entries[digest]
+            return None
+        return entry[1]
+
+    def put(self, digest: str, principal: Principal) -> None:
+        """Remember a successful partner authentication for ``seconds`` (others: ignored)."""
+        if not self.enabled or not isinstance(principal, PartnerPrincipal):
+            return
+        now = self._clock()
+        if len(self._entries) >= self.MAX_ENTRIES:
+            self._drop_expired(now)
+        self._entries[digest] = (now + self.seconds, principal)
+
+    def _drop_expired(self, now: float) -> None:
+        live = {d: e for d, e in self._entries.items() if e[0] > now}
+        if len(live) >= self.MAX_ENTRIES:  # all fresh: start over rather than grow
+            live = {}
+        self._entries = live

@@ -71,6 +71,16 @@ class Database:
                 session.rollback()
 
     @contextmanager
+    def connection_reading(self) -> Iterator[Connection]:
+        """A read-only unit of work on a Core connection (rolled back at the end), no ORM.
+
+        For hot read paths that select columns and present rows: it skips the ``Session``,
+        its identity map and the ORM's loading, which cost more than the query itself.
+        """
+        with self.engine.connect() as connection:
+            yield connection
+
+    @contextmanager
     def writing(self) -> Iterator[Session]:
         """A unit of work that commits once at the end, or rolls back on any exception."""
         with self._write() as session, session.begin():

@@ -18,16 +18,15 @@ from cleverfox.server.partners.schemas import PARTNER
 
 def resolve_partner_key(session: Session, digest: str) -> PartnerPrincipal | None:
     """The partner owning a key digest; 403 ``partner_plan_required`` when it may not call."""
-    found = repository.find_by_key_digest(session, digest)
-    if found is None:
+    owner = repository.find_key_owner(session, digest)
+    if owner is None:
         return None
-    partner, plan_type = found
-    if partner.is_inactive or plan_type.is_inactive or not plan_type.has_api_access:
+    if owner.partner_inactive or owner.plan_type_inactive or not owner.has_api_access:
         raise Forbidden(
             "This account is not an active partner on a Partner Plan with API access.",
             code="partner_plan_required",
         )
-    return PartnerPrincipal(partner_id=partner.id, key_digest=digest)
+    return PartnerPrincipal(partner_id=owner.partner_id, key_digest=digest)
 
 
 def get_own_partner(session: Session, caller_id: int, partner_id: int) -> Partner:

@@ -6,7 +6,12 @@ from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from cleverfox.server.companies import service
-from cleverfox.server.companies.schemas import COMPANY, COMPANY_FILTERS, company_out
+from cleverfox.server.companies.schemas import (
+    COMPANY,
+    COMPANY_FILTERS,
+    company_out,
+    company_row_out,
+)
 from cleverfox.server.kit.api import Api, Body, body_of, partner_api, path_id, query_of
 from cleverfox.server.kit.events import Actor
 from cleverfox.server.kit.listing import ListQuery
@@ -16,39 +21,55 @@ RESOURCE = ("companies", "CompanyId")
 
 
 @router.get("")
-def list_companies(api: Api = Depends(partner_api), query: ListQuery = query_of(COMPANY_FILTERS)) -> Response:
+def list_companies(
+    api: Api = Depends(partner_api), query: ListQuery = query_of(COMPANY_FILTERS)
+) -> Response:
     """The caller's companies, newest first."""
-    return api.list(query, lambda s, q: service.list_companies(s, api.partner_id, q), company_out)
+    return api.list_rows(
+        query, lambda c, q: service.read_companies(c, api.partner_id, q), company_row_out
+    )
 
 
 @router.get("/{company_id}")
 def get_company(company_id: str, api: Api = Depends(partner_api)) -> Response:
     """One company of the caller."""
     cid = path_id(company_id)
-    return api.get(lambda s: service.get_company(s, api.partner_id, cid), company_out)
+    return api.get_rows(lambda c: service.read_company(c, api.partner_id, cid), company_row_out)
 
 
 @router.post("", status_code=201)
 def create_company(api: Api = Depends(partner_api), body: Body = body_of(COMPANY)) -> Response:
     """Add a company; ExternalId must be unique among the caller's companies."""
-    return api.write(body, RESOURCE,
-                     lambda s: service.create_company(s, api.partner_id, body.raw, Actor.API),
-                     company_out, status=201)
+    return api.write(
+        body,
+        RESOURCE,
+        lambda s: service.create_company(s, api.partner_id, body.raw, Actor.API),
+        company_out,
+        status=201,
+    )
 
 
 @router.put("/{company_id}")
-def update_company(company_id: str, api: Api = Depends(partner_api), body: Body = body_of(COMPANY)) -> Response:
+def update_company(
+    company_id: str, api: Api = Depends(partner_api), body: Body = body_of(COMPANY)
+) -> Response:
     """Change the attributes sent; the others keep their value."""
     cid = path_id(company_id)
-    return api.write(body, RESOURCE,
-                     lambda s: service.update_company(s, api.partner_id, cid, body.raw, Actor.API),
-                     company_out)
+    return api.write(
+        body,
+        RESOURCE,
+        lambda s: service.update_company(s, api.partner_id, cid, body.raw, Actor.API),
+        company_out,
+    )
 
 
 @router.delete("/{company_id}")
 def delete_company(company_id: str, api: Api = Depends(partner_api)) -> Response:
     """Delete a company without devices; its users and subscriptions go with it."""
     cid = path_id(company_id)
-    return api.write(None, RESOURCE,
-                     lambda s: service.delete_company(s, api.partner_id, cid, Actor.API),
-                     company_out)
+    return api.write(
+        None,
+        RESOURCE,
+        lambda s: service.delete_company(s, api.partner_id, cid, Actor.API),
+        company_out,
+    )

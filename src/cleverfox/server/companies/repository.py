@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, RowMapping, Select, bindparam, func, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, joinedload
 
 from cleverfox.server.kit.listing import ListQuery, contains_pattern, page_of
-from cleverfox.server.models import Company, Device, Partner
+from cleverfox.server.kit.wire import INT64_MAX
+from cleverfox.server.models import Company, Device, Partner, PlanType
 
 
 def _visible(partner_id: int) -> Select[Company]:
@@ -71,3 +73,71 @@ def device_counts_by_company(session: Session, ids: Iterable[int]) -> dict[int, 
         .group_by(Device.company_id)
     ).all()
     return {int(key): int(count) for key, count in rows}
+
+
+# The read path: Core, built once. One SELECT gives the wire shape's columns — the company,
+# its embedded Partner and PlanType, and DeviceCount as a correlated subquery — as rows that
+# ``schemas.company_row_out`` presents; no ORM objects are loaded (docs/benchmarks.md).
+_companies = Company.__table__
+_partners = Partner.__table__
+_plan_types = PlanType.__table__
+_devices = Device.__table__
+_COMPANY_COLUMNS = [column for column in _companies.c if column.key != "name_folded"]
+_EMBEDDED_COLUMNS = [
+    _partners.c.plan_type_id.label("partner_plan_type_id"),
+    _partners.c.name.label("partner_name"),
+    _partners.c.application_id.label("partner_application_id"),
+    _partners.c.is_inactive.label("partner_is_inactive"),
+    _partners.c.added_on.label("partner_added_on"),
+    _partners.c.updated_on.label("partner_updated_on"),
+    _plan_types.c.name.label("plan_type_name"),
+    _plan_types.c.is_inactive.label("plan_type_is_inactive"),
+    _plan_types.c.has_api_access.label("plan_type_has_api_access"),
+]
+_DEVICE_COUNT = (
+    select(func.count())
+    .where(_devices.c.company_id == _companies.c.id)
+    .scalar_subquery()
+    .label("device_count")
+)
+_ROWS = (
+    select(*_COMPANY_COLUMNS, *_EMBEDDED_COLUMNS, _DEVICE_COUNT)
+    .join_from(_companies, _partners, _partners.c.id == _companies.c.partner_id)
+    .join(_plan_types, _plan_types.c.id == _companies.c.plan_type_id)
+    .where(_companies.c.partner_id == bindparam("partner_id"))
+)
+_ONE_ROW = _ROWS.where(_companies.c.id == bindparam("company_id"))
+
+
+def get_company_row(connection: Connection, partner_id: int, company_id: int) -> RowMapping | None:
+    """One of the partner's companies as a row for ``company_row_out``; ``None`` if not theirs."""
+    result = connection.execute(_ONE_ROW, {"partner_id": partner_id, "company_id": company_id})
+    return result.mappings().one_or_none()
+
+
+def list_company_rows(
+    connection: Connection, partner_id: int, query: ListQuery
+) -> tuple[Sequence[RowMapping], bool]:
+    """A page of the partner's companies as rows, newest first, and whether more follow.
+
+    The same filters and paging as ``list_companies`` (``kit.listing.page_of``), on Core.
+    """
+    where: list[ColumnElement[bool]] = []
+    if (external_id := query.get("ExternalId")) is not None:
+        where.append(_companies.c.external_id == external_id)
+    if (inactive := query.get("IsInactive")) is not None:
+        where.append(_companies.c.is_inactive == inactive)
+    if (text := query.get("NameContains")) is not None:
+        where.append(_companies.c.name_folded.like(contains_pattern(text), escape="\\"))
+    if query.before_id is not None:
+        where.append(_companies.c.id < query.before_id)
+    if query.updated_since is not None:
+        changed = func.coalesce(_companies.c.updated_on, _companies.c.added_on)
+        where.append(changed >= query.updated_since)
+    offset = (query.page_no - 1) * query.page_size
+    if offset > INT64_MAX // 2:
+        return [], False
+    stmt = _ROWS.where(*where).order_by(_companies.c.id.desc())
+    stmt = stmt.offset(offset).limit(query.page_size + 1)
+    rows = connection.execute(stmt, {"partner_id": partner_id}).mappings().all()
+    return rows[: query.page_size], len(rows) > query.page_size

@@ -4,15 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import RowMapping
+
 from cleverfox.server.catalog.schemas import plan_type_out
+from cleverfox.server.kit.datetimes import format_datetime
 from cleverfox.server.kit.listing import Filter
 from cleverfox.server.kit.present import stamped
 from cleverfox.server.kit.wire import Attr, Kind, Rule, WireSchema
 from cleverfox.server.models import Company
 from cleverfox.server.partners.schemas import partner_out
 
-_ADDRESS = ("AddressLine1", "AddressLine2", "CityMunicipality", "StateProvidence",
-            "PostalCode", "Country", "Phone")
+_ADDRESS = (
+    "AddressLine1",
+    "AddressLine2",
+    "CityMunicipality",
+    "StateProvidence",
+    "PostalCode",
+    "Country",
+    "Phone",
+)
 
 COMPANY = WireSchema(
     "Company",
@@ -60,6 +70,49 @@ def company_out(
         "Phone": company.phone,
         "ExternalId": company.external_id,
         "IsInactive": company.is_inactive,
-        "DeviceCount": device_count if device_count is not None else getattr(company, "device_count", 0),
+        "DeviceCount": device_count
+        if device_count is not None
+        else getattr(company, "device_count", 0),
     }
     return stamped(data, company)
+
+
+def company_row_out(row: RowMapping) -> dict[str, Any]:
+    """A Company from a row of ``repository.get_company_row`` / ``list_company_rows``: the
+    same JSON as ``company_out`` (embedded Partner with a null PlanType, embedded PlanType)."""
+    return {
+        "CompanyId": row["id"],
+        "PartnerId": row["partner_id"],
+        "Partner": {
+            "PartnerId": row["partner_id"],
+            "PlanTypeId": row["partner_plan_type_id"],
+            "PlanType": None,
+            "Name": row["partner_name"],
+            "ApplicationId": row["partner_application_id"],
+            "IsInactive": row["partner_is_inactive"],
+            "AddedOn": format_datetime(row["partner_added_on"]),
+            "UpdatedOn": format_datetime(row["partner_updated_on"]),
+            "Token": None,
+        },
+        "PlanTypeId": row["plan_type_id"],
+        "PlanType": {
+            "PlanTypeId": row["plan_type_id"],
+            "Name": row["plan_type_name"],
+            "IsInactive": row["plan_type_is_inactive"],
+            "HasApiAccess": row["plan_type_has_api_access"],
+        },
+        "Name": row["name"],
+        "AddressLine1": row["address_line1"],
+        "AddressLine2": row["address_line2"],
+        "CityMunicipality": row["city_municipality"],
+        "StateProvidence": row["state_providence"],
+        "PostalCode": row["postal_code"],
+        "Country": row["country"],
+        "Phone": row["phone"],
+        "ExternalId": row["external_id"],
+        "IsInactive": row["is_inactive"],
+        "DeviceCount": row["device_count"],
+        "AddedOn": format_datetime(row["added_on"]),
+        "UpdatedOn": format_datetime(row["updated_on"]),
+        "Token": None,
+    }

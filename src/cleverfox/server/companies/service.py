@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import RowMapping, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from cleverfox.server.companies import repository
@@ -32,6 +34,21 @@ def get_company(
         raise NotFound()
     attach_device_counts(session, [company])
     return company
+
+
+def read_company(connection: Connection, partner_id: int, company_id: int) -> RowMapping:
+    """GET: one of the partner's companies as a row (``company_row_out``); else 404."""
+    row = repository.get_company_row(connection, partner_id, company_id)
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def read_companies(
+    connection: Connection, partner_id: int, query: ListQuery
+) -> tuple[Sequence[RowMapping], bool]:
+    """GET of the collection: a page of the partner's companies as rows, newest first."""
+    return repository.list_company_rows(connection, partner_id, query)
 
 
 def list_companies(

@@ -21,6 +21,7 @@ from cleverfox.server.kit.datetimes import utcnow
 from cleverfox.server.kit.db import Database
 
 LARGE_PLAN = 3
+NOTIFICATION_EVENTS = (70, 71)
 WIRE = "%Y-%m-%dT%H:%M:%S"
 
 
@@ -130,4 +131,10 @@ def events_of(partner: Partner, **filters: Any) -> list[dict[str, Any]]:
 
 
 def event_type_ids(partner: Partner, **filters: Any) -> list[int]:
-    return [event["EventTypeId"] for event in events_of(partner, **filters)]
+    """The EventTypeIds, oldest first, without Notification Sent/Failed (70, 71): the
+    server's mail duty delivers in the background, so those come whenever it gets there."""
+    return [
+        event["EventTypeId"]
+        for event in events_of(partner, **filters)
+        if event["EventTypeId"] not in NOTIFICATION_EVENTS
+    ]

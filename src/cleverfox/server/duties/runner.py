@@ -1,4 +1,6 @@
-"""The loop that runs duties: one thread per server process, one transaction per call."""
+"""The loops that run duties: a thread per duty in each server process, one transaction per
+call. Separate threads keep a slow duty (a mail server that takes its time) from delaying
+the others (a missed job's Log)."""
 
 from __future__ import annotations
 
@@ -38,29 +40,31 @@ class Duty:
 
 
 class DutyRunner:
-    """Runs ``duties`` on their cadence in a daemon thread until ``stop``."""
+    """Runs each of ``duties`` on its cadence in its own daemon thread until ``stop``."""
 
     def __init__(
-        self, db: Database, duties: Sequence[Duty], *,
-        clock: Callable[[], datetime] = utcnow, tick: float = 0.25,
+        self, db: Database, duties: Sequence[Duty], *, clock: Callable[[], datetime] = utcnow
     ) -> None:
         self.db = db
         self.duties = tuple(duties)
         self.clock = clock
-        self.tick = tick
         self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        """Start the thread; the first round runs at once."""
-        self._thread = threading.Thread(target=self._loop, name="cleverfox-duties", daemon=True)
-        self._thread.start()
+        """Start the threads; each duty's first round runs at once."""
+        for duty in self.duties:
+            thread = threading.Thread(target=self._loop, args=(duty,),
+                                      name=f"cleverfox-duty-{duty.name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def stop(self, timeout: float = 30) -> None:
-        """Ask the thread to stop after the call in progress, and wait for it."""
+        """Ask the threads to stop after the calls in progress, and wait (``timeout`` in all)."""
         self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def run_once(self, duty: Duty) -> int | None:
         """One call of ``duty`` in its own transaction; ``None`` when another process holds
@@ -86,15 +90,10 @@ class DutyRunner:
         granted = session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": lock_id})
         return bool(granted)
 
-    def _loop(self) -> None:
-        due = {duty.name: 0.0 for duty in self.duties}
+    def _loop(self, duty: Duty) -> None:
         while not self._stopping.is_set():
-            for duty in self.duties:
-                if self._stopping.is_set() or time.monotonic() < due[duty.name]:
-                    continue
-                self._guarded(duty)
-                due[duty.name] = time.monotonic() + duty.interval
-            self._stopping.wait(self.tick)
+            self._guarded(duty)
+            self._stopping.wait(duty.interval)
 
     def _guarded(self, duty: Duty) -> None:
         try:

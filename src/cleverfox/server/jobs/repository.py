@@ -8,7 +8,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from cleverfox.server.kit.listing import ListQuery, page_of
-from cleverfox.server.models import Device, Job, JobItem, Log, Subscription
+from cleverfox.server.models import Device, Job, JobItem, Log
 
 RUNNING = "Running"
 
@@ -17,8 +17,7 @@ def _with_embedded(stmt: Select[Any]) -> Select[Any]:
     """Load what a Job's wire shape embeds: its Device (with what a Device embeds) and items."""
     return stmt.options(
         joinedload(Job.device).joinedload(Device.company),
-        joinedload(Job.device).joinedload(Device.subscription).joinedload(Subscription.company),
-        joinedload(Job.device).joinedload(Device.subscription).joinedload(Subscription.plan),
+        joinedload(Job.device).joinedload(Device.subscription),
         selectinload(Job.items).joinedload(JobItem.backup_type),
     )
 
@@ -44,9 +43,7 @@ def get_device(session: Session, partner_id: int, device_id: int) -> Device | No
     """The partner's device a job is added to, share-locked so it cannot be deleted meanwhile."""
     stmt = (
         select(Device)
-        .options(joinedload(Device.company),
-                 joinedload(Device.subscription).joinedload(Subscription.company),
-                 joinedload(Device.subscription).joinedload(Subscription.plan))
+        .options(joinedload(Device.company), joinedload(Device.subscription))
         .where(Device.id == device_id, Device.partner_id == partner_id)
         .with_for_update(of=Device, read=True)
     )

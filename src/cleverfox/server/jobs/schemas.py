@@ -90,7 +90,8 @@ def job_out(
 
 
 def embedded_device(device: Device | None, how: Presentation) -> dict[str, Any] | None:
-    """A Device embedded one level down: its own Company and Subscription are null."""
+    """A Device embedded one level down: its own Company and Subscription are null (its
+    ``company`` and ``subscription`` must be loaded all the same)."""
     if device is None:
         return None
     data = how(DeviceView(device, 0, 0))

@@ -91,11 +91,7 @@ def companies(session: Session, partner_id: int, ids: Iterable[int]) -> list[Com
 
 
 def devices(session: Session, partner_id: int, ids: Iterable[int]) -> list[Device]:
-    stmt = select(Device).options(
-        joinedload(Device.company),
-        joinedload(Device.subscription).joinedload(Subscription.company),
-        joinedload(Device.subscription).joinedload(Subscription.plan),
-    )
+    stmt = select(Device).options(joinedload(Device.company), joinedload(Device.subscription))
     return _load(session, stmt, Device, partner_id, ids)
 
 
@@ -104,9 +100,7 @@ def jobs(session: Session, partner_id: int, ids: Iterable[int]) -> list[Job]:
 
 
 def subscriptions(session: Session, partner_id: int, ids: Iterable[int]) -> list[Subscription]:
-    stmt = select(Subscription).options(joinedload(Subscription.company),
-                                        joinedload(Subscription.plan))
-    return _load(session, stmt, Subscription, partner_id, ids)
+    return _load(session, select(Subscription), Subscription, partner_id, ids)
 
 
 def plans(session: Session, ids: Iterable[int]) -> list[Plan]:
@@ -137,8 +131,7 @@ def lock_job(
     row locked; ``None`` when missing — or locked elsewhere, with ``skip_locked``."""
     stmt = (
         select(Job)
-        .options(joinedload(Job.device).joinedload(Device.subscription)
-                 .joinedload(Subscription.plan))
+        .options(joinedload(Job.device).joinedload(Device.subscription))
         .where(Job.id == job_id)
         .with_for_update(of=Job, skip_locked=skip_locked)
         .execution_options(populate_existing=True)

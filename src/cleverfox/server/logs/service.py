@@ -87,10 +87,8 @@ def _embed_subscriptions(
     ids = {log.subscription_id for log in logs if log.subscription_id}
     counts = devices.device_counts_by_subscription(session, ids)
     for sub in repository.subscriptions(session, partner_id, ids):
-        data = subscription_out(SubscriptionView(sub, counts.get(sub.id, 0), 0))
-        data["Company"] = None
-        data["Plan"] = None
-        embeds.subscriptions[sub.id] = data
+        view = SubscriptionView(sub, counts.get(sub.id, 0), 0)
+        embeds.subscriptions[sub.id] = subscription_out(view, embed=False)
 
 
 def _written(data: dict[str, object] | None) -> dict[str, object]:

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from cleverfox.server.devices import repository
 from cleverfox.server.devices.download import device_id_of, token_matches
 from cleverfox.server.devices.presence import is_recent, record_offline
-from cleverfox.server.devices.schedules import reschedule_jobs
 from cleverfox.server.devices.schemas import DEVICE, NOTIFY_FLAGS, REPORTED_FACTS, DeviceView
 from cleverfox.server.kit.auth import DevicePrincipal
 from cleverfox.server.kit.changes import apply_changes
@@ -119,7 +118,9 @@ def update_device(
     _record(session, EventKind.DEVICE_MODIFIED, device, actor, changes)
     reactivated = was_inactive and not device.is_inactive
     if reactivated or old_zone != device.iana_time_zone_id:
-        reschedule_jobs(session, device, reactivated=reactivated, actor=actor, now=utcnow())
+        from cleverfox.server.jobs.service import recompute_for_device  # jobs build on devices
+
+        recompute_for_device(session, device, actor=actor)
     return view_of(session, device)
 
 

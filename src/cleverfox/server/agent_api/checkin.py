@@ -17,15 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 from starlette.responses import Response
 
-from cleverfox.server.catalog.schemas import backup_type_out
 from cleverfox.server.devices import service as devices
 from cleverfox.server.devices.endpoints import presentation
 from cleverfox.server.devices.schemas import REPORTED_FACTS, DeviceView, Presentation
+from cleverfox.server.job_items.schemas import job_item_out
+from cleverfox.server.jobs.schemas import job_out
 from cleverfox.server.kit.api import Api, Body, body_of, require_device, services_of
 from cleverfox.server.kit.auth import DevicePrincipal
-from cleverfox.server.kit.datetimes import format_datetime, format_utc_z
+from cleverfox.server.kit.datetimes import format_utc_z
 from cleverfox.server.kit.events import Actor
-from cleverfox.server.kit.present import stamped
 from cleverfox.server.kit.secrets import ServerSecret
 from cleverfox.server.models import Device, Job, JobItem
 
@@ -114,59 +114,21 @@ def active_jobs(session: Session, device: Device) -> list[Job]:
 
 
 def agent_job_out(job: Job, secret: ServerSecret) -> dict[str, Any]:
-    """A Job as the agent sees it (its Device is the check-in's own, so not repeated)."""
-    data: dict[str, Any] = {
-        "JobId": job.id,
-        "DeviceId": job.device_id,
-        "Device": None,
-        "Name": job.name,
-        "IsInactive": job.is_inactive,
-        "LastRanOn": format_datetime(job.last_ran_on),
-        "Frequency": job.frequency,
-        "NextRunOn": format_datetime(job.next_run_on),
-        "LateAfter": job.late_after,
-        "Every": job.every,
-        **{f"On{day}": getattr(job, f"on_{day.lower()}") for day in _WEEKDAYS},
-        "DayOfMonth": job.day_of_month,
-        "ExpireOn": format_datetime(job.expire_on),
-        "CloudKeepLast": job.cloud_keep_last,
-        "LocalKeepLast": job.local_keep_last,
-        "JobItems": [agent_job_item_out(item, secret) for item in job.items],
-        "LastJobStatus": job.last_job_status,
-        "NextRunUtc": format_datetime(job.next_run_utc),
-        "RunNowRequested": job.run_now_requested,
-    }
-    return stamped(data, job)
-
-
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+    """A Job as the agent sees it: the public shape (its Device is the check-in's own, so not
+    repeated) with credentials in its JobItems and whether a run-now waits."""
+    items = [agent_job_item_out(item, secret) for item in job.items]
+    data = job_out(job, items=items)
+    assert data is not None
+    data["RunNowRequested"] = job.run_now_requested
+    return data
 
 
 def agent_job_item_out(item: JobItem, secret: ServerSecret) -> dict[str, Any]:
     """A JobItem with its Username and Password decrypted (only the agent gets them)."""
-    data: dict[str, Any] = {
-        "JobItemId": item.id,
-        "JobId": item.job_id,
-        "Name": item.name,
-        "BackupTypeId": item.backup_type_id,
-        "BackupType": backup_type_out(item.backup_type),
-        "BaseFolder": item.base_folder,
-        "IncludeSubFolders": item.include_sub_folders,
-        "SearchPatterns": item.search_patterns,
-        "ExcludeFolders": item.exclude_folders,
-        "ExcludePatterns": item.exclude_patterns,
-        "NoCompressExtensions": item.no_compress_extensions,
-        "ServerName": item.server_name,
-        "DatabaseName": item.database_name,
-        "Port": item.port,
-        "AuthenticationMode": item.authentication_mode,
-        "Username": _decrypted(secret, item.username_encrypted),
-        "Password": _decrypted(secret, item.password_encrypted),
-        "OptionCompress": item.option_compress,
-        "OptionCopyOnly": item.option_copy_only,
-        "OptionLogOnly": item.option_log_only,
-    }
-    return stamped(data, item)
+    data = job_item_out(item)
+    data["Username"] = _decrypted(secret, item.username_encrypted)
+    data["Password"] = _decrypted(secret, item.password_encrypted)
+    return data
 
 
 def _decrypted(secret: ServerSecret, envelope: str | None) -> str | None:

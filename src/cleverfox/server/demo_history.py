@@ -28,8 +28,7 @@ from sqlalchemy.orm import Session
 from cleverfox.server.jobs.rules import advance, zone_of
 from cleverfox.server.jobs.schedule import to_local
 from cleverfox.server.kit.events import Actor, EventKind, record_event
-from cleverfox.server.logs.runs import _log_item as reported_log_item
-from cleverfox.server.logs.runs import snapshot
+from cleverfox.server.logs.runs import reported_log_item, snapshot
 from cleverfox.server.logs.schemas import COMPLETED, FAILED, MISSED, RUN_NOW, RUNNING, SCHEDULE
 from cleverfox.server.models import Device, Event, Job, JobItem, Log
 

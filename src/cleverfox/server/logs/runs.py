@@ -113,8 +113,9 @@ def finish_run(
     if log.job_status != RUNNING:
         if log.job_status == values["job_status"]:
             return log
-        raise Conflict(f"This run already finished as {log.job_status}.",
-                       code="log_already_finished")
+        raise Conflict(
+            f"This run already finished as {log.job_status}.", code="log_already_finished"
+        )
     zone = ZoneInfo(log.iana_time_zone_id)
     reported = _reported_items(session, log, values.get("log_items"))
     completed_on = _local_or_now(values.get("job_completed_on"), zone, now, "JobCompletedOn")
@@ -159,16 +160,28 @@ def fail_stale(session: Session, log: Log, job: Job | None, now: datetime) -> No
 def snapshot(job: Job, device: Device, status: str, trigger: str, now: datetime) -> Log:
     """A new Log holding the job's, device's and plan's settings as they are now."""
     return Log(
-        partner_id=job.partner_id, company_id=job.company_id, device_id=device.id,
-        job_id=job.id, subscription_id=device.subscription_id,
-        plan_id=device.subscription.plan_id, time_zone_id=device.time_zone_id,
-        iana_time_zone_id=device.iana_time_zone_id, name=job.name,
+        partner_id=job.partner_id,
+        company_id=job.company_id,
+        device_id=device.id,
+        job_id=job.id,
+        subscription_id=device.subscription_id,
+        plan_id=device.subscription.plan_id,
+        time_zone_id=device.time_zone_id,
+        iana_time_zone_id=device.iana_time_zone_id,
+        name=job.name,
         archive_folder=f"archive/job-{job.id}",
-        upload_folder=(f"partners/{job.partner_id}/companies/{job.company_id}"
-                       f"/devices/{device.id}/jobs/{job.id}"),
-        frequency=job.frequency, next_run_on=job.next_run_on, late_after=job.late_after,
-        expire_on=job.expire_on, local_keep_last=job.local_keep_last,
-        cloud_keep_last=job.cloud_keep_last, job_status=status, trigger=trigger,
+        upload_folder=(
+            f"partners/{job.partner_id}/companies/{job.company_id}"
+            f"/devices/{device.id}/jobs/{job.id}"
+        ),
+        frequency=job.frequency,
+        next_run_on=job.next_run_on,
+        late_after=job.late_after,
+        expire_on=job.expire_on,
+        local_keep_last=job.local_keep_last,
+        cloud_keep_last=job.cloud_keep_last,
+        job_status=status,
+        trigger=trigger,
         send_notification_to=device.send_notification_to,
         send_notification_cc=device.send_notification_cc,
         send_notification_bcc=device.send_notification_bcc,
@@ -180,7 +193,11 @@ def snapshot(job: Job, device: Device, status: str, trigger: str, now: datetime)
 
 
 def _finish(
-    session: Session, log: Log, job: Job | None, status: str, completed_on: datetime,
+    session: Session,
+    log: Log,
+    job: Job | None,
+    status: str,
+    completed_on: datetime,
     now: datetime,
 ) -> None:
     zone = ZoneInfo(log.iana_time_zone_id)
@@ -220,8 +237,9 @@ def _reported_items(session: Session, log: Log, raw: Any) -> list[LogItem]:
     if raw is None:
         return []
     if not isinstance(raw, list) or not all(isinstance(entry, dict) for entry in raw):
-        raise ValidationFailed([FieldError("LogItems", "invalid_type",
-                                           "LogItems must be an array of objects.")])
+        raise ValidationFailed(
+            [FieldError("LogItems", "invalid_type", "LogItems must be an array of objects.")]
+        )
     parsed, errors = [], []
     for index, entry in enumerate(raw):
         try:
@@ -230,18 +248,24 @@ def _reported_items(session: Session, log: Log, raw: Any) -> list[LogItem]:
             errors += [_nested(index, error) for error in failure.errors]
     fail_if(errors)
     items = repository.job_items_of(session, log.job_id, (p["job_item_id"] for p in parsed))
-    return [_log_item(log, values, items.get(values["job_item_id"])) for values in parsed]
+    return [reported_log_item(log, values, items.get(values["job_item_id"])) for values in parsed]
 
 
 def _nested(index: int, error: FieldError) -> FieldError:
     return FieldError(f"LogItems[{index}].{error.attribute}", error.code, error.message)
 
 
-def _log_item(log: Log, values: dict[str, Any], job_item: JobItem | None) -> LogItem:
+def reported_log_item(log: Log, values: dict[str, Any], job_item: JobItem | None) -> LogItem:
     """A Log Item: what the agent reported and the job item as it is now (nothing of it
     when the item was deleted during the run)."""
-    item = LogItem(log_id=log.id, partner_id=log.partner_id, company_id=log.company_id,
-                   device_id=log.device_id, job_id=log.job_id, **values)
+    item = LogItem(
+        log_id=log.id,
+        partner_id=log.partner_id,
+        company_id=log.company_id,
+        device_id=log.device_id,
+        job_id=log.job_id,
+        **values,
+    )
     if job_item is not None:
         for field in _ITEM_SNAPSHOT:
             setattr(item, field, getattr(job_item, field))
@@ -250,13 +274,30 @@ def _log_item(log: Log, values: dict[str, Any], job_item: JobItem | None) -> Log
 
 
 _ITEM_SNAPSHOT = (
-    "name", "base_folder", "include_sub_folders", "search_patterns", "exclude_folders",
-    "exclude_patterns", "no_compress_extensions", "server_name", "database_name", "port",
-    "authentication_mode", "option_compress", "option_copy_only", "option_log_only",
+    "name",
+    "base_folder",
+    "include_sub_folders",
+    "search_patterns",
+    "exclude_folders",
+    "exclude_patterns",
+    "no_compress_extensions",
+    "server_name",
+    "database_name",
+    "port",
+    "authentication_mode",
+    "option_compress",
+    "option_copy_only",
+    "option_log_only",
 )
 
 
 def _ids(log: Log) -> dict[str, Any]:
-    return {"partner_id": log.partner_id, "company_id": log.company_id,
-            "device_id": log.device_id, "job_id": log.job_id, "log_id": log.id,
-            "subscription_id": log.subscription_id, "plan_id": log.plan_id}
+    return {
+        "partner_id": log.partner_id,
+        "company_id": log.company_id,
+        "device_id": log.device_id,
+        "job_id": log.job_id,
+        "log_id": log.id,
+        "subscription_id": log.subscription_id,
+        "plan_id": log.plan_id,
+    }

@@ -40,7 +40,9 @@ from cleverfox.cli.operator import data_options, make_settings, open_db
     "--workers", type=int, envvar="CLEVERFOX_WORKERS", help="Server processes (default 1)."
 )
 @click.option(
-    "--public-url", envvar="CLEVERFOX_PUBLIC_URL", help="How clients reach this server, if not direct."
+    "--public-url",
+    envvar="CLEVERFOX_PUBLIC_URL",
+    help="How clients reach this server, if not direct.",
 )
 @click.option(
     "--mail-from", envvar="CLEVERFOX_MAIL_FROM", help="Sender of notification and invitation mail."

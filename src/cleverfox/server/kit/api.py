@@ -309,7 +309,7 @@ class Api:
 
     def get_rows(self, action: Callable[[Connection], Any], present: Present) -> JsonResponse:
         """``get`` on a Core connection (``Database.connection_reading``): for hot read paths
-        whose repository selects columns and whose presenter reads a row (``RowMapping``)."""
+        answered by one statement that selects columns, presented from its row."""
         with self.services.db.connection_reading() as connection:
             return element(_present(present, action(connection)))
 

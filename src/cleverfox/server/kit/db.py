@@ -2,7 +2,8 @@
 
 One transaction per request or background task. On SQLite a write transaction starts with
 ``BEGIN IMMEDIATE`` (a deferred read that later writes fails at once with "database is
-locked"), in WAL mode with foreign keys on; reads start a plain deferred ``BEGIN``.
+locked"), in WAL mode with foreign keys on; reads start a plain deferred ``BEGIN``. Reads
+answered by one statement (``connection_reading``) run without a transaction of their own.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         mode = connection.get_execution_options().get(_BEGIN_MODE, "DEFERRED")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode is not None:
+            # On the driver: through SQLAlchemy's execution path, BEGIN cost more than a query.
+            connection.connection.driver_connection.execute(f"BEGIN {mode}")  # type: ignore[union-attr]
 
 
 class Database:
@@ -58,6 +61,11 @@ class Database:
         self.engine = make_engine(url, pool_size=pool_size)
         self.sqlite = is_sqlite(self.engine)
         writer = self.engine.execution_options(**{_BEGIN_MODE: "IMMEDIATE"})
+        # SQLite: no BEGIN (the driver runs in autocommit); PostgreSQL: the driver's autocommit.
+        # Not SQLAlchemy's AUTOCOMMIT on SQLite: resetting it on check-in would turn the
+        # driver's own transaction handling back on, under the BEGINs issued above.
+        autocommit = {_BEGIN_MODE: None} if self.sqlite else {"isolation_level": "AUTOCOMMIT"}
+        self._statements = self.engine.execution_options(**autocommit)
         self._read = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self._write = sessionmaker(writer, expire_on_commit=False, autoflush=False)
 
@@ -72,12 +80,15 @@ class Database:
 
     @contextmanager
     def connection_reading(self) -> Iterator[Connection]:
-        """A read-only unit of work on a Core connection (rolled back at the end), no ORM.
+        """A Core connection for a read answered by **one statement**; no ORM.
 
-        For hot read paths that select columns and present rows: it skips the ``Session``,
-        its identity map and the ORM's loading, which cost more than the query itself.
+        Each statement runs on its own (autocommit: no BEGIN and ROLLBACK, two round trips
+        fewer on PostgreSQL) and so sees one consistent snapshot; two statements may see
+        different ones — use ``reading()`` when several must agree. For hot read paths that
+        select columns and present rows: it skips the ``Session``, its identity map and the
+        ORM's loading, which cost more than the query itself. Never write through it.
         """
-        with self.engine.connect() as connection:
+        with self._statements.connect() as connection:
             yield connection
 
     @contextmanager

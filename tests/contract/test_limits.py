@@ -14,7 +14,8 @@ from tests.support.server import ServerProcess, start_server, stop_server
 
 @pytest.fixture
 def limited_server(tmp_path: Path, database_url: str | None) -> Iterator[ServerProcess]:
-    server = start_server(tmp_path / "limited", database_url, "--rate-limit", "60,3")
+    # 6 per minute: one token per 10 s, so a loaded machine cannot refill the burst mid-test.
+    server = start_server(tmp_path / "limited", database_url, "--rate-limit", "6,3")
     yield server
     stop_server(server)
 

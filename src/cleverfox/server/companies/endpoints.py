@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
 from cleverfox.server.companies import service
@@ -12,7 +12,15 @@ from cleverfox.server.companies.schemas import (
     company_out,
     company_row_out,
 )
-from cleverfox.server.kit.api import Api, Body, body_of, partner_api, path_id, query_of
+from cleverfox.server.kit.api import (
+    Api,
+    Body,
+    body_of,
+    partner_api,
+    partner_api_of,
+    path_id,
+    query_of,
+)
 from cleverfox.server.kit.events import Actor
 from cleverfox.server.kit.listing import ListQuery
 
@@ -31,10 +39,12 @@ def list_companies(
 
 
 @router.get("/{company_id}")
-def get_company(company_id: str, api: Api = Depends(partner_api)) -> Response:
+async def get_company(company_id: str, request: Request) -> Response:
     """One company of the caller."""
+    api = await partner_api_of(request)  # a hot path: no dependency solving (kit/api.py)
     cid = path_id(company_id)
-    return api.get_rows(lambda c: service.read_company(c, api.partner_id, cid), company_row_out)
+    return await api.fetch(lambda db: service.read_company(db, api.partner_id, cid),
+                           company_row_out)
 
 
 @router.post("", status_code=201)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import ColumnElement, RowMapping, Select, bindparam, func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, joinedload
 
+from cleverfox.server.kit.db import Database, Prepared
 from cleverfox.server.kit.listing import ListQuery, contains_pattern, page_of
 from cleverfox.server.kit.wire import INT64_MAX
 from cleverfox.server.models import Company, Device, Partner, PlanType
@@ -106,13 +108,12 @@ _ROWS = (
     .join(_plan_types, _plan_types.c.id == _companies.c.plan_type_id)
     .where(_companies.c.partner_id == bindparam("partner_id"))
 )
-_ONE_ROW = _ROWS.where(_companies.c.id == bindparam("company_id"))
+_ONE_ROW = Prepared(_ROWS.where(_companies.c.id == bindparam("company_id")))
 
 
-def get_company_row(connection: Connection, partner_id: int, company_id: int) -> RowMapping | None:
+def get_company_row(db: Database, partner_id: int, company_id: int) -> dict[str, Any] | None:
     """One of the partner's companies as a row for ``company_row_out``; ``None`` if not theirs."""
-    result = connection.execute(_ONE_ROW, {"partner_id": partner_id, "company_id": company_id})
-    return result.mappings().one_or_none()
+    return db.fetch_one(_ONE_ROW, {"partner_id": partner_id, "company_id": company_id})
 
 
 def list_company_rows(

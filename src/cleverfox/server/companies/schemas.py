@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
-
-from sqlalchemy import RowMapping
 
 from cleverfox.server.catalog.schemas import plan_type_out
 from cleverfox.server.kit.datetimes import format_datetime
@@ -77,7 +76,7 @@ def company_out(
     return stamped(data, company)
 
 
-def company_row_out(row: RowMapping) -> dict[str, Any]:
+def company_row_out(row: Mapping[str, Any]) -> dict[str, Any]:
     """A Company from a row of ``repository.get_company_row`` / ``list_company_rows``: the
     same JSON as ``company_out`` (embedded Partner with a null PlanType, embedded PlanType)."""
     return {

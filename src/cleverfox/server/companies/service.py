@@ -13,6 +13,7 @@ from cleverfox.server.companies import repository
 from cleverfox.server.companies.schemas import COMPANY
 from cleverfox.server.kit.changes import apply_changes
 from cleverfox.server.kit.conflicts import register_conflict
+from cleverfox.server.kit.db import Database
 from cleverfox.server.kit.errors import Conflict, FieldError, NotFound
 from cleverfox.server.kit.events import Actor, EventKind, record_event
 from cleverfox.server.kit.listing import ListQuery
@@ -36,9 +37,9 @@ def get_company(
     return company
 
 
-def read_company(connection: Connection, partner_id: int, company_id: int) -> RowMapping:
+def read_company(db: Database, partner_id: int, company_id: int) -> dict[str, Any]:
     """GET: one of the partner's companies as a row (``company_row_out``); else 404."""
-    row = repository.get_company_row(connection, partner_id, company_id)
+    row = repository.get_company_row(db, partner_id, company_id)
     if row is None:
         raise NotFound()
     return row

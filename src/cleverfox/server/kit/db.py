@@ -8,12 +8,12 @@ answered by one statement (``connection_reading``) run without a transaction of 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import Connection
+from sqlalchemy import Engine, Select, create_engine, event
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session, sessionmaker
 
 _BEGIN_MODE = "cleverfox_begin"
@@ -92,10 +92,103 @@ class Database:
             yield connection
 
     @contextmanager
+    def connection_snapshot(self) -> Iterator[Connection]:
+        """A Core connection in a read transaction, rolled back at the end: for reads of
+        several statements presented from their rows (no ORM). They agree as in
+        ``reading()``: one snapshot on SQLite, each statement its own on PostgreSQL (READ
+        COMMITTED). Never write through it."""
+        with self.engine.connect() as connection, connection.begin() as transaction:
+            yield connection
+            transaction.rollback()
+
+    @contextmanager
     def writing(self) -> Iterator[Session]:
         """A unit of work that commits once at the end, or rolls back on any exception."""
         with self._write() as session, session.begin():
             yield session
 
+    def fetch_one(self, statement: Prepared, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The first row of ``statement`` with ``params``, by column key; ``None`` if none.
+
+        Like ``connection_reading`` (one statement, no transaction of its own), but on the
+        pooled driver connection: no execution context, events or result object. For the
+        hottest reads, where SQLAlchemy's execution layer costs more than the query.
+        """
+        compiled = statement.on(self.engine.dialect)
+        pooled = self.engine.raw_connection()
+        try:
+            driver = pooled.driver_connection
+            if not self.sqlite:  # SQLite's driver runs in autocommit already (_configure_sqlite)
+                driver.autocommit = True  # type: ignore[union-attr]
+            try:
+                cursor = pooled.cursor()
+                cursor.execute(compiled.sql, compiled.parameters(params))
+                row = cursor.fetchone()
+                cursor.close()
+            finally:
+                if not self.sqlite:
+                    driver.autocommit = False  # type: ignore[union-attr]
+        finally:
+            pooled.close()
+        return None if row is None else compiled.row(row)
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+class Prepared:
+    """A SELECT built once at import and compiled once per dialect, for ``Database.fetch_one``.
+
+    Its rows come back as dicts by column key with SQLAlchemy's own result processing per
+    column type (SQLite's text date-times become ``datetime``, integers ``bool``), so they
+    read the same as ``Connection.execute(...).mappings()`` rows.
+    """
+
+    def __init__(self, statement: Select[Any]) -> None:
+        self.statement = statement
+        self._compiled: dict[str, _Compiled] = {}
+
+    def on(self, dialect: Dialect) -> _Compiled:
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = self._compiled[dialect.name] = _Compiled(self.statement, dialect)
+        return compiled
+
+
+Processor = Callable[[Any], Any]
+
+
+class _Compiled:
+    """``Prepared`` on one dialect: its SQL, how its parameters go in, how its rows come out."""
+
+    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+        compiled = statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self._positions = compiled.positiontup  # None for named paramstyles (psycopg)
+        self._binds: dict[str, Processor | None] = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, bind in compiled.binds.items()
+        }
+        self._defaults = {
+            name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
+        }
+        self._columns: list[tuple[str, Processor | None]] = [
+            (str(column.key), column.type.dialect_impl(dialect).result_processor(dialect, None))
+            for column in statement.selected_columns
+        ]
+
+    def parameters(self, values: Mapping[str, Any]) -> Any:
+        """``values`` processed for the driver, positional or by name as its paramstyle is."""
+        processed = {
+            name: value if (process := self._binds[name]) is None else process(value)
+            for name, value in {**self._defaults, **values}.items()
+        }
+        if self._positions is None:
+            return processed
+        return [processed[name] for name in self._positions]
+
+    def row(self, values: Any) -> dict[str, Any]:
+        return {
+            key: value if process is None else process(value)
+            for (key, process), value in zip(self._columns, values, strict=True)
+        }

@@ -30,7 +30,7 @@ Suite = Callable[[Options], str]
 SUITES: dict[str, str | None] = {
     "api": "benchmarks.api_suite:run",
     "stacks": "benchmarks.stacks_suite:run",
-    "logs": None,  # issue 3: 1,000,000 Logs over 10,000 devices, and agent check-ins
+    "logs": "benchmarks.logs:run",  # issue 3: 1,000,000 Logs over 10,000 devices, check-ins
     "sdk": "benchmarks.sdk_listing:run",  # issue 4: 100,000 Logs through the SDK vs raw httpx
     "profile": "benchmarks.profile_suite:run",
 }

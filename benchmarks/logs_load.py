@@ -1,0 +1,230 @@
+"""Closed-loop load over many different requests: the logs suite's client.
+
+``benchmarks.load`` repeats one request; the logs suite needs each request to be another
+device's page, or another device's check-in under its own key. ``drive`` takes a list of
+requests and sends them round-robin over N keep-alive TLS connections for a fixed time,
+recording every latency:
+
+- with ``wrk`` (one thread, in its own process): a Lua script holds the requests, each made
+  once with ``wrk.format``;
+- without it, an asyncio ``httpx`` client in this process (costlier per request, and on the
+  server's cores: the report names which one ran).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from benchmarks.load import RESULT_PREFIX, LoadGenerator, Measurement, Wrk
+
+SLACK_SECONDS = 60  # past its duration, how long a run may take before it is killed
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request of a run; ``headers`` replace none of the generator's own."""
+
+    method: str
+    path: str
+    headers: tuple[tuple[str, str], ...] = ()
+    body: bytes = b""
+
+
+def drive(
+    generator: LoadGenerator,
+    base_url: str,
+    requests: Sequence[Request],
+    *,
+    connections: int,
+    seconds: float,
+    timeout: float = 10.0,
+) -> Measurement:
+    """Send ``requests`` in turn over ``connections`` connections for ``seconds``; a request
+    unanswered after ``timeout`` seconds counts as an error."""
+    if isinstance(generator, Wrk):
+        return _wrk(generator.executable, base_url, requests, connections, seconds, timeout)
+    return asyncio.run(_python(base_url, requests, connections, seconds, timeout))
+
+
+# ---- wrk ------------------------------------------------------------------------------------
+
+
+def _wrk(
+    executable: str,
+    base_url: str,
+    requests: Sequence[Request],
+    connections: int,
+    seconds: float,
+    timeout: float,
+) -> Measurement:
+    with tempfile.TemporaryDirectory(prefix="cleverfox_wrk_") as tmp:
+        script = Path(tmp) / "requests.lua"
+        script.write_text(_script(requests))
+        command = [
+            executable, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s",
+            f"--timeout={max(1, round(timeout))}s", "-s", str(script), base_url + "/",
+        ]
+        done = subprocess.run(  # noqa: S603 - our own fixed command line
+            command, capture_output=True, text=True, timeout=seconds + SLACK_SECONDS,
+            check=False,
+        )
+    for line in done.stdout.splitlines():
+        if line.startswith(RESULT_PREFIX):
+            raw = json.loads(line.removeprefix(RESULT_PREFIX))
+            return Measurement(
+                connections=connections,
+                requests=int(raw["requests"]),
+                seconds=raw["duration_us"] / 1e6,
+                p50_ms=raw["p50_us"] / 1000,
+                p99_ms=raw["p99_us"] / 1000,
+                transport_errors=int(raw["transport_errors"]),
+                failed_responses=int(raw["failed_responses"]),
+            )
+    raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+
+
+def _script(requests: Sequence[Request]) -> str:
+    """The Lua script: every request made once in ``init``, then sent in turn."""
+    made = ",\n".join(
+        "    wrk.format({}, {}, {{{}}}, {})".format(
+            _lua(request.method),
+            _lua(request.path),
+            ", ".join(f"[ {_lua(name)} ] = {_lua(value)}" for name, value in request.headers),
+            _lua(request.body.decode()) if request.body else "nil",
+        )
+        for request in requests
+    )
+    return _WRK_SCRIPT.replace("REQUESTS", made).replace("PREFIX", RESULT_PREFIX)
+
+
+def _lua(text: str) -> str:
+    """A Lua long-bracket literal that ``text`` cannot close."""
+    level = 0
+    while f"]{'=' * level}]" in text:
+        level += 1
+    return f"[{'=' * level}[{text}]{'=' * level}]"
+
+
+_WRK_SCRIPT = """
+local requests, sent = nil, 0
+
+init = function(args)
+  requests = {
+REQUESTS
+  }
+end
+
+request = function()
+  sent = sent + 1
+  return requests[(sent - 1) % #requests + 1]
+end
+
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'PREFIX{"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, '
+    .. '"transport_errors": %d, "failed_responses": %d}\\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.timeout, e.status))
+end
+"""
+
+
+# ---- the fallback: httpx in this process ----------------------------------------------------
+
+
+async def _python(
+    base_url: str,
+    requests: Sequence[Request],
+    connections: int,
+    seconds: float,
+    timeout: float,
+) -> Measurement:
+    latencies: list[float] = []
+    errors = {"transport": 0, "status": 0}
+    turn = iter(range(1 << 62))
+    deadline = time.perf_counter() + seconds
+    # The server's certificate is self-signed and this is loopback: nothing to verify against.
+    async with httpx.AsyncClient(
+        base_url=base_url, verify=False,  # noqa: S501
+        limits=httpx.Limits(max_connections=connections), timeout=timeout,
+    ) as client:
+
+        async def one_connection() -> None:
+            while time.perf_counter() < deadline:
+                request = requests[next(turn) % len(requests)]
+                started = time.perf_counter()
+                try:
+                    answer = await client.request(
+                        request.method, request.path, headers=dict(request.headers),
+                        content=request.body or None,
+                    )
+                except httpx.HTTPError:
+                    errors["transport"] += 1
+                    continue
+                latencies.append((time.perf_counter() - started) * 1000)
+                errors["status"] += answer.status_code >= 400
+
+        began = time.perf_counter()
+        await asyncio.gather(*(one_connection() for _ in range(connections)))
+        elapsed = time.perf_counter() - began
+    return _measurement(connections, latencies, elapsed, errors)
+
+
+def once_each(base_url: str, requests: Sequence[Request], *, timeout: float) -> Measurement:
+    """Send every request once, all at the same time, each on its own connection (httpx in
+    this process): ``seconds`` is the time until the last answer."""
+    return asyncio.run(_once_each(base_url, requests, timeout))
+
+
+async def _once_each(base_url: str, requests: Sequence[Request], timeout: float) -> Measurement:
+    latencies: list[float] = []
+    errors = {"transport": 0, "status": 0}
+    # The server's certificate is self-signed and this is loopback: nothing to verify against.
+    async with httpx.AsyncClient(
+        base_url=base_url, verify=False,  # noqa: S501
+        limits=httpx.Limits(max_connections=len(requests)), timeout=timeout,
+    ) as client:
+
+        async def send(request: Request) -> None:
+            started = time.perf_counter()
+            try:
+                answer = await client.request(
+                    request.method, request.path, headers=dict(request.headers),
+                    content=request.body or None,
+                )
+            except httpx.HTTPError:
+                errors["transport"] += 1
+                return
+            latencies.append((time.perf_counter() - started) * 1000)
+            errors["status"] += answer.status_code >= 400
+
+        began = time.perf_counter()
+        await asyncio.gather(*(send(request) for request in requests))
+        elapsed = time.perf_counter() - began
+    return _measurement(len(requests), latencies, elapsed, errors)
+
+
+def _measurement(
+    connections: int, latencies: list[float], seconds: float, errors: dict[str, int]
+) -> Measurement:
+    ordered = sorted(latencies) or [0.0]
+    return Measurement(
+        connections=connections,
+        requests=len(latencies),
+        seconds=seconds,
+        p50_ms=statistics.median(ordered),
+        p99_ms=ordered[min(len(ordered) - 1, max(0, round(0.99 * len(ordered)) - 1))],
+        transport_errors=errors["transport"],
+        failed_responses=errors["status"],
+    )

@@ -25,6 +25,7 @@ from cleverfox.server.kit.api import Services
 from cleverfox.server.kit.auth import KeyResolver
 from cleverfox.server.kit.db import Database
 from cleverfox.server.kit.handlers import index_route_methods, install_handlers
+from cleverfox.server.kit.hot import hot_routes_first
 from cleverfox.server.kit.middleware import RequestIdMiddleware
 from cleverfox.server.kit.openapi import install_openapi
 from cleverfox.server.kit.proxy import wrap_for_proxies
@@ -103,6 +104,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.services = services
     for router in ROUTERS:
         app.include_router(router)
+    hot_routes_first(app, ROUTERS)
     _add_health(app, services)
     app.state.routers = ROUTERS
     index_route_methods(app, ROUTERS)

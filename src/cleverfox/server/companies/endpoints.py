@@ -22,6 +22,7 @@ from cleverfox.server.kit.api import (
     query_of,
 )
 from cleverfox.server.kit.events import Actor
+from cleverfox.server.kit.hot import hot_get
 from cleverfox.server.kit.listing import ListQuery
 
 router = APIRouter(prefix="/api/companies", tags=["Companies"], default_response_class=Response)
@@ -38,12 +39,12 @@ def list_companies(
     )
 
 
-@router.get("/{company_id}")
-async def get_company(company_id: str, request: Request) -> Response:
+@hot_get(router, "/{company_id}")
+async def get_company(request: Request, company_id: str) -> Response:
     """One company of the caller."""
-    api = await partner_api_of(request)  # a hot path: no dependency solving (kit/api.py)
+    api = await partner_api_of(request)
     cid = path_id(company_id)
-    return await api.fetch(lambda db: service.read_company(db, api.partner_id, cid),
+    return await api.fetch(lambda reads: service.read_company(reads, api.partner_id, cid),
                            company_row_out)
 
 

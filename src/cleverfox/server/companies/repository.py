@@ -9,7 +9,8 @@ from sqlalchemy import ColumnElement, RowMapping, Select, bindparam, func, selec
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, joinedload
 
-from cleverfox.server.kit.db import Database, Prepared
+from cleverfox.server.kit.db import Prepared
+from cleverfox.server.kit.hot import HotReads
 from cleverfox.server.kit.listing import ListQuery, contains_pattern, page_of
 from cleverfox.server.kit.wire import INT64_MAX
 from cleverfox.server.models import Company, Device, Partner, PlanType
@@ -111,9 +112,11 @@ _ROWS = (
 _ONE_ROW = Prepared(_ROWS.where(_companies.c.id == bindparam("company_id")))
 
 
-def get_company_row(db: Database, partner_id: int, company_id: int) -> dict[str, Any] | None:
+async def get_company_row(
+    reads: HotReads, partner_id: int, company_id: int
+) -> dict[str, Any] | None:
     """One of the partner's companies as a row for ``company_row_out``; ``None`` if not theirs."""
-    return db.fetch_one(_ONE_ROW, {"partner_id": partner_id, "company_id": company_id})
+    return await reads.fetch_one(_ONE_ROW, {"partner_id": partner_id, "company_id": company_id})
 
 
 def list_company_rows(

@@ -13,9 +13,9 @@ from cleverfox.server.companies import repository
 from cleverfox.server.companies.schemas import COMPANY
 from cleverfox.server.kit.changes import apply_changes
 from cleverfox.server.kit.conflicts import register_conflict
-from cleverfox.server.kit.db import Database
 from cleverfox.server.kit.errors import Conflict, FieldError, NotFound
 from cleverfox.server.kit.events import Actor, EventKind, record_event
+from cleverfox.server.kit.hot import HotReads
 from cleverfox.server.kit.listing import ListQuery
 from cleverfox.server.kit.references import fail_if, folded, invalid_reference
 from cleverfox.server.models import Company, CompanyUser, PlanType, Subscription
@@ -37,9 +37,9 @@ def get_company(
     return company
 
 
-def read_company(db: Database, partner_id: int, company_id: int) -> dict[str, Any]:
+async def read_company(reads: HotReads, partner_id: int, company_id: int) -> dict[str, Any]:
     """GET: one of the partner's companies as a row (``company_row_out``); else 404."""
-    row = repository.get_company_row(db, partner_id, company_id)
+    row = await repository.get_company_row(reads, partner_id, company_id)
     if row is None:
         raise NotFound()
     return row

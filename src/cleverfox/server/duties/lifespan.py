@@ -25,5 +25,6 @@ def duties_lifespan(services: Services) -> Callable[[Any], AbstractAsyncContextM
             yield
         finally:
             await run_in_threadpool(runner.stop)
+            await services.hot.close()
 
     return lifespan

@@ -41,6 +41,7 @@ from cleverfox.server.kit.errors import (
     Unauthorized,
     UnsupportedMediaType,
 )
+from cleverfox.server.kit.hot import HotReads
 from cleverfox.server.kit.listing import Filter, ListQuery, parse_list_query
 from cleverfox.server.kit.middleware import add_response_header
 from cleverfox.server.kit.ratelimit import TokenBuckets
@@ -72,9 +73,11 @@ class Services:
     auth_failures: TokenBuckets
     extras: dict[str, Any] = field(default_factory=dict)
     auth_cache: AuthCache = field(init=False)
+    hot: HotReads = field(init=False)
 
     def __post_init__(self) -> None:
         self.auth_cache = AuthCache(self.settings.auth_cache_seconds)
+        self.hot = HotReads(self.db)
 
 
 def services_of(request: Request) -> Services:
@@ -307,14 +310,12 @@ class Api:
             data = [_present(present, row) for row in rows]
         return collection(data, page_no=query.page_no, page_size=query.page_size, has_more=has_more)
 
-    async def fetch(self, action: Callable[[Database], Any], present: Present) -> JsonResponse:
-        """``get`` for the hottest reads, from an ``async`` endpoint: ``action`` reads with
-        ``Database.fetch_one`` (a prepared statement on the driver), and it, presenting and
-        JSON rendering run in one hop to a worker thread, off the event loop."""
-        return await run_in_threadpool(self._fetched, action, present)
-
-    def _fetched(self, action: Callable[[Database], Any], present: Present) -> JsonResponse:
-        return element(_present(present, action(self.services.db)))
+    async def fetch(
+        self, action: Callable[[HotReads], Awaitable[Any]], present: Present
+    ) -> JsonResponse:
+        """``get`` for the hottest reads (``kit.hot``), from an ``async`` endpoint: ``action``
+        reads with ``HotReads.fetch_one``, without leaving the event loop."""
+        return element(_present(present, await action(self.services.hot)))
 
     def get_rows(self, action: Callable[[Connection], Any], present: Present) -> JsonResponse:
         """``get`` on a Core connection (``Database.connection_reading``): for hot read paths

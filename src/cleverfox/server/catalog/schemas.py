@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from cleverfox.server.kit.listing import Filter
@@ -33,6 +34,22 @@ def plan_out(plan: Plan | None, *, embed: bool = True) -> dict[str, Any] | None:
         "DeviceLimit": plan.device_limit,
         "StorageLimit": plan.storage_limit,
         "DownloadLimit": plan.download_limit,
+    }
+
+
+def plan_row_out(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A Plan from a row of the ``plans`` table: the same JSON as ``plan_out(plan,
+    embed=False)`` (PlanType null)."""
+    return {
+        "PlanId": row["id"],
+        "PlanTypeId": row["plan_type_id"],
+        "PlanType": None,
+        "Name": row["name"],
+        "Details": row["details"],
+        "IsInactive": row["is_inactive"],
+        "DeviceLimit": row["device_limit"],
+        "StorageLimit": row["storage_limit"],
+        "DownloadLimit": row["download_limit"],
     }
 
 

@@ -29,12 +29,21 @@ _SIGNATURE_CHARS = 43  # base64url of 32 bytes, unpadded
 
 def config_token(secret: ServerSecret, device: Device) -> str:
     """``{DeviceId}.{signature}``: valid until the device's key changes."""
-    return f"{device.id}.{_signature(secret, device.id, device.api_key_digest)}"
+    return _token(secret, device.id, device.api_key_digest)
 
 
 def agent_download_url(secret: ServerSecret, base_url: str, device: Device) -> str:
     """Where this device's agent configuration is downloaded, without a key."""
-    return f"{base_url}{CONFIG_PATH}/{config_token(secret, device)}"
+    return download_url_of(secret, base_url, device.id, device.api_key_digest)
+
+
+def download_url_of(secret: ServerSecret, base_url: str, device_id: int, key_digest: str) -> str:
+    """``agent_download_url`` from the device's id and key digest (columns of its row)."""
+    return f"{base_url}{CONFIG_PATH}/{_token(secret, device_id, key_digest)}"
+
+
+def _token(secret: ServerSecret, device_id: int, key_digest: str) -> str:
+    return f"{device_id}.{_signature(secret, device_id, key_digest)}"
 
 
 def device_id_of(token: str) -> int | None:

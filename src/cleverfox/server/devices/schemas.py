@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from cleverfox.server.companies.schemas import company_out
-from cleverfox.server.devices.download import agent_download_url
+from cleverfox.server.devices.download import agent_download_url, download_url_of
 from cleverfox.server.devices.presence import CONNECTION_STATUSES, connection_status
 from cleverfox.server.jobs.schedule import to_local
 from cleverfox.server.kit.datetimes import format_datetime
@@ -188,9 +188,51 @@ def device_out(view: DeviceView, how: Presentation) -> dict[str, Any]:
     return stamped(data, device)
 
 
+def embedded_device_row_out(row: Mapping[str, Any], how: Presentation) -> dict[str, Any]:
+    """A Device from a row of the ``devices`` table, embedded one level down: the same JSON
+    as ``jobs.schemas.embedded_device`` (``device_out`` with Company and Subscription null)."""
+    last_check = row["last_api_check_at"]
+    return {
+        "DeviceId": row["id"],
+        "CompanyId": row["company_id"],
+        "Company": None,
+        "SubscriptionId": row["subscription_id"],
+        "Subscription": None,
+        "Name": row["name"],
+        "TimeZoneId": row["time_zone_id"],
+        "IanaTimeZoneId": row["iana_time_zone_id"],
+        "ApplicationId": row["application_id"],
+        "ExternalId": row["external_id"],
+        "IsInactive": row["is_inactive"],
+        "ApiKey": how.secret.decrypt(row["api_key_encrypted"]),
+        "LastApiCheckAt": format_datetime(_wall_time(row["iana_time_zone_id"], last_check)),
+        "SendNotificationTo": row["send_notification_to"],
+        "SendNotificationCc": row["send_notification_cc"],
+        "SendNotificationBcc": row["send_notification_bcc"],
+        "SendNotificationOnJobCompleted": row["send_notification_on_job_completed"],
+        "SendNotificationOnJobFailed": row["send_notification_on_job_failed"],
+        "SendNotificationOnJobMissed": row["send_notification_on_job_missed"],
+        "AgentDownloadUrl": download_url_of(how.secret, how.base_url, row["id"],
+                                            row["api_key_digest"]),
+        "LastAgentDownloadCreated": format_datetime(row["last_agent_download_created"]),
+        "Hostname": row["hostname"],
+        "OsName": row["os_name"],
+        "OsVersion": row["os_version"],
+        "AgentVersion": row["agent_version"],
+        "ConnectionStatus": connection_status(last_check, how.now, how.online_window),
+        "AddedOn": format_datetime(row["added_on"]),
+        "UpdatedOn": format_datetime(row["updated_on"]),
+        "Token": None,
+    }
+
+
 def local_time(device: Device, utc: datetime | None) -> datetime | None:
     """A naive UTC instant as the wall time of the device's zone."""
-    return None if utc is None else to_local(utc, ZoneInfo(device.iana_time_zone_id))
+    return _wall_time(device.iana_time_zone_id, utc)
+
+
+def _wall_time(iana_time_zone_id: str, utc: datetime | None) -> datetime | None:
+    return None if utc is None else to_local(utc, ZoneInfo(iana_time_zone_id))
 
 
 def _notification_settings(device: Device) -> dict[str, Any]:

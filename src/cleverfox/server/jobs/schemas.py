@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from cleverfox.server.devices.schemas import DeviceView, Presentation
@@ -87,6 +88,34 @@ def job_out(
         "NextRunUtc": format_utc_z(job.next_run_utc),
     }
     return stamped(data, job)
+
+
+def job_row_out(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A Job from a row of the ``jobs`` table, embedded one level down: the same JSON as
+    ``job_out(job)`` (Device and JobItems null)."""
+    return {
+        "JobId": row["id"],
+        "DeviceId": row["device_id"],
+        "Device": None,
+        "Name": row["name"],
+        "IsInactive": row["is_inactive"],
+        "LastRanOn": format_datetime(row["last_ran_on"]),
+        "Frequency": row["frequency"],
+        "NextRunOn": format_datetime(row["next_run_on"]),
+        "LateAfter": row["late_after"],
+        "Every": row["every"],
+        **{f"On{day}": row[f"on_{day.lower()}"] for day in _DAYS},
+        "DayOfMonth": row["day_of_month"],
+        "ExpireOn": format_datetime(row["expire_on"]),
+        "CloudKeepLast": row["cloud_keep_last"],
+        "LocalKeepLast": row["local_keep_last"],
+        "JobItems": None,
+        "LastJobStatus": row["last_job_status"],
+        "NextRunUtc": format_utc_z(row["next_run_utc"]),
+        "AddedOn": format_datetime(row["added_on"]),
+        "UpdatedOn": format_datetime(row["updated_on"]),
+        "Token": None,
+    }
 
 
 def embedded_device(device: Device | None, how: Presentation) -> dict[str, Any] | None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from calendar import monthrange
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -122,3 +122,35 @@ def subscription_out(
         "StorageUsedBytes": sub.storage_used_bytes,
     }
     return stamped(data, sub)
+
+
+def subscription_row_out(row: Mapping[str, Any], *, now: datetime | None = None) -> dict[str, Any]:
+    """A Subscription from a row of the ``subscriptions`` table and its ``device_count``,
+    embedded one level down: the same JSON as ``subscription_out(view, embed=False)``
+    (Company and Plan null)."""
+    start, end = billing_period(now or utcnow())
+    return {
+        "SubscriptionId": row["id"],
+        "CompanyId": row["company_id"],
+        "Company": None,
+        "PlanId": row["plan_id"],
+        "Plan": None,
+        "ApplicationId": row["application_id"],
+        "ExternalId": row["external_id"],
+        "IsInactive": row["is_inactive"],
+        "BillingId": None,
+        "Status": INACTIVE if row["is_inactive"] else ACTIVE,
+        "PeriodStart": format_datetime(start),
+        "PeriodEnd": format_datetime(end),
+        "AdditionalDevice": row["additional_device"],
+        "DownloadLimitExpireOn": format_datetime(row["download_limit_expire_on"]),
+        "SendNotificationTo": row["send_notification_to"],
+        "SendNotificationCc": row["send_notification_cc"],
+        "SendNotificationBcc": row["send_notification_bcc"],
+        "SendNotificationOnStorageLimit": row["send_notification_on_storage_limit"],
+        "DeviceCount": row["device_count"],
+        "StorageUsedBytes": row["storage_used_bytes"],
+        "AddedOn": format_datetime(row["added_on"]),
+        "UpdatedOn": format_datetime(row["updated_on"]),
+        "Token": None,
+    }

@@ -36,7 +36,7 @@ def start_run(
 
     def action(session: Session) -> LogView:
         log = runs.start_run(session, agent.device_id, body.raw, how.now)
-        return service.views_of(session, agent.partner_id, [log], how)[0]
+        return service.written_log(session, agent.partner_id, log.id, how)
 
     return api.write(None, RESOURCE, action, log_out, status=201)
 
@@ -58,6 +58,6 @@ def finish_run(
 
     def action(session: Session) -> LogView:
         log = runs.finish_run(session, agent.device_id, lid, body.raw, how.now)
-        return service.views_of(session, agent.partner_id, [log], how)[0]
+        return service.written_log(session, agent.partner_id, log.id, how)
 
     return api.write(None, RESOURCE, action, log_out)

@@ -25,7 +25,9 @@ def list_logs(
 ) -> Response:
     """The caller's Logs, newest first. Logs still `Running` are left out unless asked for
     with `JobStatus=Running` or `IncludeRunning=true`. Since/Until filter on AddedOn (UTC)."""
-    return api.list(query, lambda s, q: service.list_logs(s, api.partner_id, q, how), log_out)
+    return api.list_rows(
+        query, lambda c, q: service.read_logs(c, api.partner_id, q, how), log_out, snapshot=True
+    )
 
 
 @router.get("/{log_id}")
@@ -34,7 +36,8 @@ def get_log(
 ) -> Response:
     """One Log of the caller (Running ones too), with its Log Items."""
     lid = path_id(log_id)
-    return api.get(lambda s: service.get_log(s, api.partner_id, lid, how), log_out)
+    # Several statements: a read transaction (the session's), presented from Core rows.
+    return api.get(lambda s: service.read_log(s.connection(), api.partner_id, lid, how), log_out)
 
 
 @items_router.get("")
@@ -42,12 +45,13 @@ def list_log_items(
     api: Api = Depends(partner_api), query: ListQuery = query_of(LOG_ITEM_FILTERS)
 ) -> Response:
     """The caller's Log Items, newest first."""
-    return api.list(query, lambda s, q: service.list_log_items(s, api.partner_id, q),
-                    log_item_out)
+    return api.list_rows(
+        query, lambda c, q: service.read_log_items(c, api.partner_id, q), log_item_out
+    )
 
 
 @items_router.get("/{log_item_id}")
 def get_log_item(log_item_id: str, api: Api = Depends(partner_api)) -> Response:
     """One Log Item of the caller."""
     iid = path_id(log_item_id)
-    return api.get(lambda s: service.get_log_item(s, api.partner_id, iid), log_item_out)
+    return api.get_rows(lambda c: service.read_log_item(c, api.partner_id, iid), log_item_out)

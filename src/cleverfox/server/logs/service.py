@@ -2,95 +2,98 @@
 
 A Log is visible to the partner recorded on it, whatever has since been deleted; the
 embedded Company, Device, Job, Subscription and Plan are written one level deep and are
-``null`` once deleted.
+``null`` once deleted. Reads are Core rows presented by ``schemas`` (no ORM objects): a
+page of Logs costs a fixed number of statements, run on one connection — a read
+transaction's, or the writing session's when the agent's run calls answer with their Log.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+from sqlalchemy import Row
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from cleverfox.server.catalog.schemas import plan_out
-from cleverfox.server.companies.schemas import company_out
-from cleverfox.server.devices import repository as devices
-from cleverfox.server.devices.schemas import Presentation
-from cleverfox.server.jobs.schemas import embedded_device, job_out
+from cleverfox.server.catalog.schemas import plan_row_out
+from cleverfox.server.companies.schemas import company_row_out
+from cleverfox.server.devices.schemas import Presentation, embedded_device_row_out
+from cleverfox.server.jobs.schemas import job_row_out
 from cleverfox.server.kit.errors import NotFound
 from cleverfox.server.kit.listing import ListQuery
-from cleverfox.server.logs import repository
-from cleverfox.server.logs.schemas import Embeds, LogView
-from cleverfox.server.models import Log, LogItem
-from cleverfox.server.subscriptions.schemas import SubscriptionView, subscription_out
+from cleverfox.server.logs import reads
+from cleverfox.server.logs.schemas import LOG_WIRE, Embeds, LogView, position
+from cleverfox.server.subscriptions.schemas import subscription_row_out
+
+_ID, _COMPANY_ID, _DEVICE_ID, _JOB_ID, _SUBSCRIPTION_ID, _PLAN_ID = (
+    position(LOG_WIRE, key)
+    for key in ("id", "company_id", "device_id", "job_id", "subscription_id", "plan_id")
+)
 
 
-def get_log(session: Session, partner_id: int, log_id: int, how: Presentation) -> LogView:
-    """One Log of the caller, Running or not."""
-    log = repository.get_log(session, partner_id, log_id)
-    if log is None:
+def read_log(connection: Connection, partner_id: int, log_id: int, how: Presentation) -> LogView:
+    """GET: one Log of the caller, Running or not; else 404."""
+    row = reads.log_row(connection, partner_id, log_id)
+    if row is None:
         raise NotFound()
-    return views_of(session, partner_id, [log], how)[0]
+    return views_of(connection, partner_id, [row], how)[0]
 
 
-def list_logs(
-    session: Session, partner_id: int, query: ListQuery, how: Presentation
+def read_logs(
+    connection: Connection, partner_id: int, query: ListQuery, how: Presentation
 ) -> tuple[list[LogView], bool]:
-    logs, has_more = repository.list_logs(session, partner_id, query)
-    return views_of(session, partner_id, logs, how), has_more
+    """GET of the collection: a page of the caller's Logs, newest first."""
+    rows, has_more = reads.log_rows(connection, partner_id, query)
+    return views_of(connection, partner_id, rows, how), has_more
 
 
-def get_log_item(session: Session, partner_id: int, item_id: int) -> LogItem:
-    item = repository.get_log_item(session, partner_id, item_id)
-    if item is None:
+def written_log(session: Session, partner_id: int, log_id: int, how: Presentation) -> LogView:
+    """The Log a run call just wrote, read back as GET shows it, inside its transaction."""
+    session.flush()
+    return read_log(session.connection(), partner_id, log_id, how)
+
+
+def read_log_item(connection: Connection, partner_id: int, item_id: int) -> Row[Any]:
+    """GET: one Log Item of the caller; else 404."""
+    row = reads.log_item_row(connection, partner_id, item_id)
+    if row is None:
         raise NotFound()
-    return item
+    return row
 
 
-def list_log_items(
-    session: Session, partner_id: int, query: ListQuery
-) -> tuple[list[LogItem], bool]:
-    return repository.list_log_items(session, partner_id, query)
+def read_log_items(
+    connection: Connection, partner_id: int, query: ListQuery
+) -> tuple[Sequence[Row[Any]], bool]:
+    """GET of the collection: a page of the caller's Log Items, newest first."""
+    return reads.log_item_rows(connection, partner_id, query)
 
 
 def views_of(
-    session: Session, partner_id: int, logs: Sequence[Log], how: Presentation
+    connection: Connection, partner_id: int, logs: Sequence[Row[Any]], how: Presentation
 ) -> list[LogView]:
     """The logs with their items and the embedded objects, in a fixed number of queries."""
-    items = repository.items_of(session, (log.id for log in logs))
-    embeds = embeds_of(session, partner_id, logs, how)
-    return [LogView(log, items[log.id], embeds) for log in logs]
+    items = reads.item_rows_of(connection, [log[_ID] for log in logs])
+    embeds = embeds_of(connection, partner_id, logs, how)
+    return [LogView(log, items[log[_ID]], embeds) for log in logs]
 
 
 def embeds_of(
-    session: Session, partner_id: int, logs: Sequence[Log], how: Presentation
+    connection: Connection, partner_id: int, logs: Sequence[Row[Any]], how: Presentation
 ) -> Embeds:
     """The still-existing objects the logs name, written as embedded objects."""
     embeds = Embeds()
-    company_ids = {log.company_id for log in logs}
-    counts = devices.company_counts(session, company_ids)
-    for company in repository.companies(session, partner_id, company_ids):
-        embeds.companies[company.id] = _written(
-            company_out(company, embed=False, device_count=counts.get(company.id, 0)))
-    for device in repository.devices(session, partner_id, {log.device_id for log in logs}):
-        embeds.devices[device.id] = _written(embedded_device(device, how))
-    for job in repository.jobs(session, partner_id, {log.job_id for log in logs}):
-        embeds.jobs[job.id] = _written(job_out(job))
-    _embed_subscriptions(session, partner_id, logs, embeds)
-    for plan in repository.plans(session, {log.plan_id for log in logs if log.plan_id}):
-        embeds.plans[plan.id] = _written(plan_out(plan, embed=False))
+    ids = {column: {log[column] for log in logs} - {None} for column in
+           (_COMPANY_ID, _DEVICE_ID, _JOB_ID, _SUBSCRIPTION_ID, _PLAN_ID)}
+    for row in reads.company_rows(connection, partner_id, ids[_COMPANY_ID]):
+        # embedded one level down: its own Partner and PlanType are null
+        embeds.companies[row["id"]] = {**company_row_out(row), "Partner": None, "PlanType": None}
+    for row in reads.device_rows(connection, partner_id, ids[_DEVICE_ID]):
+        embeds.devices[row["id"]] = embedded_device_row_out(row, how)
+    for row in reads.job_rows(connection, partner_id, ids[_JOB_ID]):
+        embeds.jobs[row["id"]] = job_row_out(row)
+    for row in reads.subscription_rows(connection, partner_id, ids[_SUBSCRIPTION_ID]):
+        embeds.subscriptions[row["id"]] = subscription_row_out(row, now=how.now)
+    for row in reads.plan_rows(connection, ids[_PLAN_ID]):
+        embeds.plans[row["id"]] = plan_row_out(row)
     return embeds
-
-
-def _embed_subscriptions(
-    session: Session, partner_id: int, logs: Sequence[Log], embeds: Embeds
-) -> None:
-    ids = {log.subscription_id for log in logs if log.subscription_id}
-    counts = devices.device_counts_by_subscription(session, ids)
-    for sub in repository.subscriptions(session, partner_id, ids):
-        view = SubscriptionView(sub, counts.get(sub.id, 0), 0)
-        embeds.subscriptions[sub.id] = subscription_out(view, embed=False)
-
-
-def _written(data: dict[str, object] | None) -> dict[str, object]:
-    assert data is not None
-    return data

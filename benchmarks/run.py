@@ -1,15 +1,14 @@
 """``python -m benchmarks.run``: run benchmark suites and write their results document.
 
 ``make bench`` runs ``python -m benchmarks.run --output docs/benchmarks.md``, which runs the
-suites of ``all``: ``api`` and ``stacks`` (issue 2), ``logs`` (issue 3) once it exists, and
-``sdk`` (issue 4). ``profile`` (py-spy) runs only when asked for. Each suite rewrites only its
-own section of the output (see ``benchmarks.report``), headed by the date, the command and
-the machine.
+suites of ``all``: ``api`` and ``stacks`` (issue 2), ``logs`` (issue 3, ``benchmarks.logs``)
+and ``sdk`` (issue 4). ``profile`` (py-spy) runs only when asked for. Each suite rewrites only
+its own section of the output (see ``benchmarks.report``), headed by the date, the command
+and the machine.
 
-Adding a suite (the issue-3 log benchmarks go here): write ``benchmarks/logs_suite.py`` with
-``run(options: Options) -> str`` returning its Markdown section, and replace ``None`` under
-``"logs"`` in ``SUITES`` with ``"benchmarks.logs_suite:run"``. Suites are imported only when
-they run, so one suite's imports cannot break another.
+Adding a suite: write a module with ``run(options: Options) -> str`` returning its Markdown
+section, and name it in ``SUITES``. Suites are imported only when they run, so one suite's
+imports cannot break another.
 """
 
 from __future__ import annotations

@@ -172,7 +172,7 @@ class _PostgresConnections:
 
     async def fetchrow(self, sql: str, arguments: Sequence[Any]) -> asyncpg.Record | None:
         async with self._slots:
-            connection = self._idle.pop() if self._idle else await asyncpg.connect(self.dsn)
+            connection = self._idle_connection() or await asyncpg.connect(self.dsn)
             try:
                 row = await connection.fetchrow(sql, *arguments)
             except BaseException:
@@ -180,6 +180,13 @@ class _PostgresConnections:
                 raise
             self._idle.append(connection)
             return row
+
+    def _idle_connection(self) -> asyncpg.Connection | None:
+        while self._idle:
+            connection = self._idle.pop()
+            if not connection.is_closed():  # closed meanwhile: the server ended it
+                return connection
+        return None
 
     def forget_idle(self) -> None:
         """Drop the idle connections: after one was lost, the others likely were too."""
@@ -191,7 +198,13 @@ class _PostgresConnections:
             await self._idle.pop().close()
 
 
-_CONNECTION_LOST = (asyncpg.PostgresConnectionError, asyncpg.InterfaceError, OSError)
+# A connection the server ended while it was idle fails its next use in one of these ways,
+# depending on how far the client got in reading the server's last message (InternalClientError:
+# the protocol was still consuming it).
+_CONNECTION_LOST = (
+    asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+    OSError,
+)
 
 
 _WOULD_WAIT = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}

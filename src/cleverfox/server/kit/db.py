@@ -93,10 +93,15 @@ class Database:
 
     @contextmanager
     def connection_snapshot(self) -> Iterator[Connection]:
-        """A Core connection in a read transaction, rolled back at the end: for reads of
-        several statements presented from their rows (no ORM). They agree as in
-        ``reading()``: one snapshot on SQLite, each statement its own on PostgreSQL (READ
-        COMMITTED). Never write through it."""
+        """A Core connection for reads of several statements presented from their rows (no
+        ORM). They agree as in ``reading()``: on SQLite they share one snapshot (a read
+        transaction, rolled back at the end); on PostgreSQL each statement sees its own, as
+        at READ COMMITTED, so they run in autocommit (no BEGIN and ROLLBACK round trips).
+        Never write through it."""
+        if not self.sqlite:
+            with self._statements.connect() as connection:
+                yield connection
+            return
         with self.engine.connect() as connection, connection.begin() as transaction:
             yield connection
             transaction.rollback()

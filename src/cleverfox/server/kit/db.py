@@ -181,6 +181,8 @@ class _Compiled:
             (str(column.key), column.type.dialect_impl(dialect).result_processor(dialect, None))
             for column in statement.selected_columns
         ]
+        self._keys = [key for key, _ in self._columns]
+        self._unprocessed = all(process is None for _, process in self._columns)
 
     def parameters(self, values: Mapping[str, Any]) -> Any:
         """``values`` processed for the driver, positional or by name as its paramstyle is."""
@@ -193,6 +195,8 @@ class _Compiled:
         return [processed[name] for name in self._positions]
 
     def row(self, values: Any) -> dict[str, Any]:
+        if self._unprocessed:
+            return dict(zip(self._keys, values, strict=True))
         return {
             key: value if process is None else process(value)
             for (key, process), value in zip(self._columns, values, strict=True)

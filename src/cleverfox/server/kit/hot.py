@@ -168,34 +168,49 @@ class _PostgresConnections:
         self.dsn = dsn
         self.loop = loop
         self._slots = asyncio.Semaphore(size)
-        self._idle: list[asyncpg.Connection] = []
+        self._idle: list[_Connection] = []
 
     async def fetchrow(self, sql: str, arguments: Sequence[Any]) -> asyncpg.Record | None:
         async with self._slots:
-            connection = self._idle_connection() or await asyncpg.connect(self.dsn)
+            connection = self._idle_connection() or _Connection(await asyncpg.connect(self.dsn))
             try:
-                row = await connection.fetchrow(sql, *arguments)
+                row = await (await connection.prepared(sql)).fetchrow(*arguments)
             except BaseException:
-                connection.terminate()  # in an unknown state: never reused
+                connection.driver.terminate()  # in an unknown state: never reused
                 raise
             self._idle.append(connection)
             return row
 
-    def _idle_connection(self) -> asyncpg.Connection | None:
+    def _idle_connection(self) -> _Connection | None:
         while self._idle:
             connection = self._idle.pop()
-            if not connection.is_closed():  # closed meanwhile: the server ended it
+            if not connection.driver.is_closed():  # closed meanwhile: the server ended it
                 return connection
         return None
 
     def forget_idle(self) -> None:
         """Drop the idle connections: after one was lost, the others likely were too."""
         while self._idle:
-            self._idle.pop().terminate()
+            self._idle.pop().driver.terminate()
 
     async def close(self) -> None:
         while self._idle:
-            await self._idle.pop().close()
+            await self._idle.pop().driver.close()
+
+
+class _Connection:
+    """An asyncpg connection with its statements prepared once each: calling a
+    ``PreparedStatement`` skips ``Connection.fetchrow``'s statement-cache look-up."""
+
+    def __init__(self, driver: asyncpg.Connection) -> None:
+        self.driver = driver
+        self._statements: dict[str, asyncpg.prepared_stmt.PreparedStatement] = {}
+
+    async def prepared(self, sql: str) -> asyncpg.prepared_stmt.PreparedStatement:
+        statement = self._statements.get(sql)
+        if statement is None:
+            statement = self._statements[sql] = await self.driver.prepare(sql)
+        return statement
 
 
 # A connection the server ended while it was idle fails its next use in one of these ways,

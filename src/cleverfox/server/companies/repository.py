@@ -103,13 +103,13 @@ _DEVICE_COUNT = (
     .scalar_subquery()
     .label("device_count")
 )
-_ROWS = (
+ROWS = (
     select(*_COMPANY_COLUMNS, *_EMBEDDED_COLUMNS, _DEVICE_COUNT)
     .join_from(_companies, _partners, _partners.c.id == _companies.c.partner_id)
     .join(_plan_types, _plan_types.c.id == _companies.c.plan_type_id)
     .where(_companies.c.partner_id == bindparam("partner_id"))
 )
-_ONE_ROW = Prepared(_ROWS.where(_companies.c.id == bindparam("company_id")))
+_ONE_ROW = Prepared(ROWS.where(_companies.c.id == bindparam("company_id")))
 
 
 async def get_company_row(
@@ -141,7 +141,7 @@ def list_company_rows(
     offset = (query.page_no - 1) * query.page_size
     if offset > INT64_MAX // 2:
         return [], False
-    stmt = _ROWS.where(*where).order_by(_companies.c.id.desc())
+    stmt = ROWS.where(*where).order_by(_companies.c.id.desc())
     stmt = stmt.offset(offset).limit(query.page_size + 1)
     rows = connection.execute(stmt, {"partner_id": partner_id}).mappings().all()
     return rows[: query.page_size], len(rows) > query.page_size

@@ -51,6 +51,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
+from cleverfox.server.companies import repository as companies
 from cleverfox.server.kit.datetimes import format_datetime
 from cleverfox.server.kit.listing import ListQuery
 from cleverfox.server.kit.wire import INT64_MAX
@@ -61,9 +62,7 @@ from cleverfox.server.models import (
     Job,
     Log,
     LogItem,
-    Partner,
     Plan,
-    PlanType,
     Subscription,
 )
 
@@ -147,8 +146,6 @@ _devices = Device.__table__
 _jobs = Job.__table__
 _subscriptions = Subscription.__table__
 _plans = Plan.__table__
-_partners = Partner.__table__
-_plan_types = PlanType.__table__
 
 
 def _wire_columns(table: Any, wire: tuple[tuple[str, str | None], ...]) -> list[Any]:
@@ -321,24 +318,8 @@ def _device_count(of: ColumnElement[bool]) -> Any:
     return select(func.count()).where(of).scalar_subquery().label("device_count")
 
 
-_COMPANIES = _for_each_engine(  # the columns of ``companies.schemas.company_row_out``
-    lambda postgresql: select(
-        *(column for column in _companies.c if column.key != "name_folded"),
-        _partners.c.plan_type_id.label("partner_plan_type_id"),
-        _partners.c.name.label("partner_name"),
-        _partners.c.application_id.label("partner_application_id"),
-        _partners.c.is_inactive.label("partner_is_inactive"),
-        _partners.c.added_on.label("partner_added_on"),
-        _partners.c.updated_on.label("partner_updated_on"),
-        _plan_types.c.name.label("plan_type_name"),
-        _plan_types.c.is_inactive.label("plan_type_is_inactive"),
-        _plan_types.c.has_api_access.label("plan_type_has_api_access"),
-        _device_count(_devices.c.company_id == _companies.c.id),
-    )
-    .join_from(_companies, _partners, _partners.c.id == _companies.c.partner_id)
-    .join(_plan_types, _plan_types.c.id == _companies.c.plan_type_id)
-    .where(_id_in(_companies.c.id, postgresql),
-           _companies.c.partner_id == bindparam("partner_id"))
+_COMPANIES = _for_each_engine(  # the rows of ``companies.schemas.company_row_out``
+    lambda postgresql: companies.ROWS.where(_id_in(_companies.c.id, postgresql))
 )
 _DEVICES = _for_each_engine(
     lambda postgresql: select(_devices).where(

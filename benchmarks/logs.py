@@ -31,14 +31,11 @@ import base64
 import json
 import os
 import random
-import secrets
 import statistics
-import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, func, select
@@ -133,26 +130,10 @@ def _engines(
         yield "SQLite", servers.sqlite_engine()
     if "postgresql" in options.engines:
         if servers.postgres_reachable(options.postgres_url):
-            yield "PostgreSQL", _postgres_engine(options.postgres_url)
+            database = servers.postgres_engine(options.postgres_url, "cleverfox_bench_logs_")
+            yield "PostgreSQL", database
         else:
             notes.append(f"PostgreSQL skipped: nothing answers at {options.postgres_url}")
-
-
-@contextmanager
-def _postgres_engine(server_url: str) -> Iterator[servers.Engine]:
-    """A fresh database ``cleverfox_bench_logs_<random>``, dropped afterwards."""
-    import psycopg
-
-    name = f"cleverfox_bench_logs_{secrets.token_hex(4)}"
-    admin = f"{server_url.rstrip('/')}/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        with tempfile.TemporaryDirectory(prefix="cleverfox_bench_logs_") as tmp:
-            yield servers.Engine("PostgreSQL", Path(tmp), f"{server_url.rstrip('/')}/{name}")
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _measure(

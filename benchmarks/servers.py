@@ -127,16 +127,16 @@ def sqlite_engine() -> Iterator[Engine]:
 
 
 @contextmanager
-def postgres_engine(server_url: str) -> Iterator[Engine]:
-    """A fresh PostgreSQL database ``cleverfox_bench_<random>``, dropped afterwards."""
+def postgres_engine(server_url: str, prefix: str = "cleverfox_bench_") -> Iterator[Engine]:
+    """A fresh PostgreSQL database ``<prefix><random>``, dropped afterwards."""
     import psycopg
 
-    name = f"cleverfox_bench_{secrets.token_hex(4)}"
+    name = f"{prefix}{secrets.token_hex(4)}"
     admin = f"{server_url.rstrip('/')}/postgres"
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     try:
-        with tempfile.TemporaryDirectory(prefix="cleverfox_bench_") as tmp:
+        with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
             yield Engine("PostgreSQL", Path(tmp), f"{server_url.rstrip('/')}/{name}")
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:

@@ -158,15 +158,15 @@ def _measurement(raw: dict[str, float], connections: int) -> Measurement:
 
 
 def _wrk_script(target: Target) -> str:
-    lines = [f"wrk.method = {_lua_string(target.method)}"]
-    lines += [f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in target.headers]
+    lines = [f"wrk.method = {lua_string(target.method)}"]
+    lines += [f"wrk.headers[ {lua_string(k)} ] = {lua_string(v)}" for k, v in target.headers]
     if target.body:
-        lines.append(f"wrk.body = {_lua_string(target.body.decode())}")
-    lines.append(_WRK_DONE.replace("PREFIX", RESULT_PREFIX))
+        lines.append(f"wrk.body = {lua_string(target.body.decode())}")
+    lines.append(WRK_DONE.replace("PREFIX", RESULT_PREFIX))
     return "\n".join(lines) + "\n"
 
 
-def _lua_string(text: str) -> str:
+def lua_string(text: str) -> str:
     """A Lua long-bracket literal that cannot be closed by ``text``."""
     level = 0
     while f"]{'=' * level}]" in text:
@@ -174,7 +174,7 @@ def _lua_string(text: str) -> str:
     return f"[{'=' * level}[{text}]{'=' * level}]"
 
 
-_WRK_DONE = """
+WRK_DONE = """
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(

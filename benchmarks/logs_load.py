@@ -25,7 +25,7 @@ from pathlib import Path
 
 import httpx
 
-from benchmarks.load import RESULT_PREFIX, LoadGenerator, Measurement, Wrk
+from benchmarks.load import RESULT_PREFIX, WRK_DONE, LoadGenerator, Measurement, Wrk, lua_string
 
 SLACK_SECONDS = 60  # past its duration, how long a run may take before it is killed
 
@@ -97,22 +97,15 @@ def _script(requests: Sequence[Request]) -> str:
     """The Lua script: every request made once in ``init``, then sent in turn."""
     made = ",\n".join(
         "    wrk.format({}, {}, {{{}}}, {})".format(
-            _lua(request.method),
-            _lua(request.path),
-            ", ".join(f"[ {_lua(name)} ] = {_lua(value)}" for name, value in request.headers),
-            _lua(request.body.decode()) if request.body else "nil",
+            lua_string(request.method),
+            lua_string(request.path),
+            ", ".join(f"[ {lua_string(name)} ] = {lua_string(value)}"
+                      for name, value in request.headers),
+            lua_string(request.body.decode()) if request.body else "nil",
         )
         for request in requests
     )
-    return _WRK_SCRIPT.replace("REQUESTS", made).replace("PREFIX", RESULT_PREFIX)
-
-
-def _lua(text: str) -> str:
-    """A Lua long-bracket literal that ``text`` cannot close."""
-    level = 0
-    while f"]{'=' * level}]" in text:
-        level += 1
-    return f"[{'=' * level}[{text}]{'=' * level}]"
+    return (_WRK_SCRIPT + WRK_DONE).replace("REQUESTS", made).replace("PREFIX", RESULT_PREFIX)
 
 
 _WRK_SCRIPT = """
@@ -129,14 +122,6 @@ request = function()
   return requests[(sent - 1) % #requests + 1]
 end
 
-done = function(summary, latency, requests)
-  local e = summary.errors
-  io.write(string.format(
-    'PREFIX{"requests": %d, "duration_us": %d, "p50_us": %d, "p99_us": %d, '
-    .. '"transport_errors": %d, "failed_responses": %d}\\n',
-    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
-    e.connect + e.read + e.write + e.timeout, e.status))
-end
 """
 
 
@@ -162,18 +147,7 @@ async def _python(
 
         async def one_connection() -> None:
             while time.perf_counter() < deadline:
-                request = requests[next(turn) % len(requests)]
-                started = time.perf_counter()
-                try:
-                    answer = await client.request(
-                        request.method, request.path, headers=dict(request.headers),
-                        content=request.body or None,
-                    )
-                except httpx.HTTPError:
-                    errors["transport"] += 1
-                    continue
-                latencies.append((time.perf_counter() - started) * 1000)
-                errors["status"] += answer.status_code >= 400
+                await _send(client, requests[next(turn) % len(requests)], latencies, errors)
 
         began = time.perf_counter()
         await asyncio.gather(*(one_connection() for _ in range(connections)))
@@ -196,23 +170,28 @@ async def _once_each(base_url: str, requests: Sequence[Request], timeout: float)
         limits=httpx.Limits(max_connections=len(requests)), timeout=timeout,
     ) as client:
 
-        async def send(request: Request) -> None:
-            started = time.perf_counter()
-            try:
-                answer = await client.request(
-                    request.method, request.path, headers=dict(request.headers),
-                    content=request.body or None,
-                )
-            except httpx.HTTPError:
-                errors["transport"] += 1
-                return
-            latencies.append((time.perf_counter() - started) * 1000)
-            errors["status"] += answer.status_code >= 400
-
         began = time.perf_counter()
-        await asyncio.gather(*(send(request) for request in requests))
+        await asyncio.gather(*(_send(client, r, latencies, errors) for r in requests))
         elapsed = time.perf_counter() - began
     return _measurement(len(requests), latencies, elapsed, errors)
+
+
+async def _send(
+    client: httpx.AsyncClient, request: Request, latencies: list[float], errors: dict[str, int]
+) -> None:
+    """Send ``request``; its latency in ms to ``latencies``, or a transport or status error
+    counted in ``errors``."""
+    started = time.perf_counter()
+    try:
+        answer = await client.request(
+            request.method, request.path, headers=dict(request.headers),
+            content=request.body or None,
+        )
+    except httpx.HTTPError:
+        errors["transport"] += 1
+        return
+    latencies.append((time.perf_counter() - started) * 1000)
+    errors["status"] += answer.status_code >= 400
 
 
 def _measurement(

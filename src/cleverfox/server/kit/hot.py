@@ -131,7 +131,11 @@ class HotReads:
     ) -> dict[str, Any] | None:
         connection = self._sqlite or self._connect_sqlite()
         compiled = statement.on(self.db.engine.dialect)
-        row = connection.execute(compiled.sql, compiled.parameters(params)).fetchone()
+        cursor = connection.execute(compiled.sql, compiled.parameters(params))
+        try:
+            row = cursor.fetchone()
+        finally:
+            cursor.close()  # ends the statement's read at once: a read left open holds WAL back
         return None if row is None else compiled.row(row)
 
     def _connect_sqlite(self) -> sqlite3.Connection:

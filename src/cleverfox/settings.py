@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     missed_job_interval: Annotated[int, Field(ge=1, le=86400)] = 60
     running_log_timeout: Annotated[float, Field(gt=0, le=24 * 365)] = 24
     workers: Annotated[int, Field(ge=1, le=64)] = 1
+    # Worker threads per process for the units of work (None: 2 on SQLite, 40 on PostgreSQL).
+    worker_threads: Annotated[int | None, Field(ge=1, le=1000)] = None
     migrate: bool = True
     public_url: str | None = None
     environment: str = "production"

@@ -42,9 +42,9 @@ from sqlalchemy import event, func, select
 from sqlalchemy.engine import Connection
 
 from benchmarks import report, servers
-from benchmarks.load import Measurement, Wrk
+from benchmarks.load import Measurement, Target, Wrk
 from benchmarks.logs_fleet import Fleet, build
-from benchmarks.logs_load import Request, drive, once_each
+from benchmarks.logs_load import drive, once_each
 from benchmarks.measure import Options
 from cleverfox.server.devices.presence import online_window
 from cleverfox.server.devices.schemas import Presentation
@@ -154,7 +154,7 @@ def _measure(
 # ---- the queries -----------------------------------------------------------------------------
 
 
-def _queries(fleet: Fleet) -> dict[str, list[Request]]:
+def _queries(fleet: Fleet) -> dict[str, list[Target]]:
     """The requests of (a), (b) and (c), each list over different devices or companies."""
     rng = random.Random(3)
     auth = (("Authorization", _basic(fleet.partner.api_key)),)
@@ -169,14 +169,14 @@ def _queries(fleet: Fleet) -> dict[str, list[Request]]:
 
     return {
         FIRST_PAGE: [
-            Request("GET", f"/api/logs?DeviceId={d}&PageSize={PAGE_SIZE}", auth) for d in first
+            Target("GET", f"/api/logs?DeviceId={d}&PageSize={PAGE_SIZE}", auth) for d in first
         ],
         DEEP_PAGE: [
-            Request("GET", f"/api/logs?DeviceId={d}&PageSize={PAGE_SIZE}&BeforeId={before(d)}",
+            Target("GET", f"/api/logs?DeviceId={d}&PageSize={PAGE_SIZE}&BeforeId={before(d)}",
                     auth)
             for d in deep
         ],
-        FAILED: [Request("GET", f"/api/logs?CompanyId={c}&JobStatus=Failed", auth)
+        FAILED: [Target("GET", f"/api/logs?CompanyId={c}&JobStatus=Failed", auth)
                  for c in companies],
     }
 
@@ -186,7 +186,7 @@ def _basic(api_key: str) -> str:
 
 
 def _cell(
-    options: Options, server: servers.RunningServer, query: str, requests: list[Request],
+    options: Options, server: servers.RunningServer, query: str, requests: list[Target],
     clients: int,
 ) -> Cell:
     """A warm-up at this concurrency, then a run sized by the warm-up's rate for
@@ -219,7 +219,7 @@ def _summary(m: Measurement) -> str:
 
 
 def _in_process(
-    engine: servers.Engine, fleet: Fleet, queries: dict[str, list[Request]]
+    engine: servers.Engine, fleet: Fleet, queries: dict[str, list[Target]]
 ) -> list[InProcess]:
     db = Database(engine.settings.resolved_database_url, pool_size=1)
     how = Presentation(read_secret(engine.settings.secret_key_path), "https://127.0.0.1",
@@ -316,7 +316,7 @@ def _checkins(
     a new TLS connection), the server's throughput when the client is not the limit."""
     devices = [d.device_id for d in fleet.devices[5::10]][:CHECKIN_DEVICES]
     requests = [
-        Request("POST", "/api/agent/checkin",
+        Target("POST", "/api/agent/checkin",
                 (("Authorization", _basic(fleet.api_keys[device])),
                  ("Content-Type", "application/json")),
                 json.dumps({**FACTS, "Hostname": f"pc-{device}"}).encode())

@@ -20,30 +20,26 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from benchmarks.load import RESULT_PREFIX, WRK_DONE, LoadGenerator, Measurement, Wrk, lua_string
-
-SLACK_SECONDS = 60  # past its duration, how long a run may take before it is killed
-
-
-@dataclass(frozen=True)
-class Request:
-    """One request of a run; ``headers`` replace none of the generator's own."""
-
-    method: str
-    path: str
-    headers: tuple[tuple[str, str], ...] = ()
-    body: bytes = b""
+from benchmarks.load import (
+    RESULT_PREFIX,
+    SLACK_SECONDS,
+    WRK_DONE,
+    LoadGenerator,
+    Measurement,
+    Target,
+    Wrk,
+    lua_string,
+)
 
 
 def drive(
     generator: LoadGenerator,
     base_url: str,
-    requests: Sequence[Request],
+    requests: Sequence[Target],
     *,
     connections: int,
     seconds: float,
@@ -62,7 +58,7 @@ def drive(
 def _wrk(
     executable: str,
     base_url: str,
-    requests: Sequence[Request],
+    requests: Sequence[Target],
     connections: int,
     seconds: float,
     timeout: float,
@@ -93,7 +89,7 @@ def _wrk(
     raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
 
 
-def _script(requests: Sequence[Request]) -> str:
+def _script(requests: Sequence[Target]) -> str:
     """The Lua script: every request made once in ``init``, then sent in turn."""
     made = ",\n".join(
         "    wrk.format({}, {}, {{{}}}, {})".format(
@@ -130,7 +126,7 @@ end
 
 async def _python(
     base_url: str,
-    requests: Sequence[Request],
+    requests: Sequence[Target],
     connections: int,
     seconds: float,
     timeout: float,
@@ -155,13 +151,13 @@ async def _python(
     return _measurement(connections, latencies, elapsed, errors)
 
 
-def once_each(base_url: str, requests: Sequence[Request], *, timeout: float) -> Measurement:
+def once_each(base_url: str, requests: Sequence[Target], *, timeout: float) -> Measurement:
     """Send every request once, all at the same time, each on its own connection (httpx in
     this process): ``seconds`` is the time until the last answer."""
     return asyncio.run(_once_each(base_url, requests, timeout))
 
 
-async def _once_each(base_url: str, requests: Sequence[Request], timeout: float) -> Measurement:
+async def _once_each(base_url: str, requests: Sequence[Target], timeout: float) -> Measurement:
     latencies: list[float] = []
     errors = {"transport": 0, "status": 0}
     # The server's certificate is self-signed and this is loopback: nothing to verify against.
@@ -177,7 +173,7 @@ async def _once_each(base_url: str, requests: Sequence[Request], timeout: float)
 
 
 async def _send(
-    client: httpx.AsyncClient, request: Request, latencies: list[float], errors: dict[str, int]
+    client: httpx.AsyncClient, request: Target, latencies: list[float], errors: dict[str, int]
 ) -> None:
     """Send ``request``; its latency in ms to ``latencies``, or a transport or status error
     counted in ``errors``."""

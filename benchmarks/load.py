@@ -99,7 +99,7 @@ class Wrk:
                 str(script),
                 base_url + target.path,
             ]
-            return _run(command, connections, seconds)
+            return run_generator(command, connections, seconds)
 
 
 class PythonLoad:
@@ -127,10 +127,11 @@ class PythonLoad:
         ]
         for name, value in target.headers:
             command += ["--header", f"{name}: {value}"]
-        return _run(command, connections, seconds)
+        return run_generator(command, connections, seconds)
 
 
-def _run(command: list[str], connections: int, seconds: float) -> Measurement:
+def run_generator(command: list[str], connections: int, seconds: float) -> Measurement:
+    """Run a load generator's ``command`` and read the result line it prints."""
     done = subprocess.run(  # noqa: S603 - our own fixed command line
         command,
         capture_output=True,

@@ -14,9 +14,7 @@ recording every latency:
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
-import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
@@ -26,13 +24,13 @@ import httpx
 
 from benchmarks.load import (
     RESULT_PREFIX,
-    SLACK_SECONDS,
     WRK_DONE,
     LoadGenerator,
     Measurement,
     Target,
     Wrk,
     lua_string,
+    run_generator,
 )
 
 
@@ -70,23 +68,7 @@ def _wrk(
             executable, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s",
             f"--timeout={max(1, round(timeout))}s", "-s", str(script), base_url + "/",
         ]
-        done = subprocess.run(  # noqa: S603 - our own fixed command line
-            command, capture_output=True, text=True, timeout=seconds + SLACK_SECONDS,
-            check=False,
-        )
-    for line in done.stdout.splitlines():
-        if line.startswith(RESULT_PREFIX):
-            raw = json.loads(line.removeprefix(RESULT_PREFIX))
-            return Measurement(
-                connections=connections,
-                requests=int(raw["requests"]),
-                seconds=raw["duration_us"] / 1e6,
-                p50_ms=raw["p50_us"] / 1000,
-                p99_ms=raw["p99_us"] / 1000,
-                transport_errors=int(raw["transport_errors"]),
-                failed_responses=int(raw["failed_responses"]),
-            )
-    raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}{done.stderr}")
+        return run_generator(command, connections, seconds)
 
 
 def _script(requests: Sequence[Target]) -> str:

@@ -115,34 +115,24 @@ class Database:
     def fetch_one(self, statement: Prepared, params: Mapping[str, Any]) -> dict[str, Any] | None:
         """The first row of ``statement`` with ``params``, by column key; ``None`` if none.
 
-        Like ``connection_reading`` (one statement, no transaction of its own), but on the
-        pooled driver connection: no execution context, events or result object. For the
-        hottest reads, where SQLAlchemy's execution layer costs more than the query.
+        On a pooled driver connection: no execution context, events or result object. The
+        hot read path's way on SQLite when the event loop's own connection would wait
+        (``kit.hot``); on PostgreSQL it runs in the driver's implicit transaction, which
+        the pool rolls back on return.
         """
-        compiled = statement.on(self.engine.dialect)
         pooled = self.engine.raw_connection()
         try:
-            driver = pooled.driver_connection
-            if not self.sqlite:  # SQLite's driver runs in autocommit already (_configure_sqlite)
-                driver.autocommit = True  # type: ignore[union-attr]
-            try:
-                cursor = pooled.cursor()
-                cursor.execute(compiled.sql, compiled.parameters(params))
-                row = cursor.fetchone()
-                cursor.close()
-            finally:
-                if not self.sqlite:
-                    driver.autocommit = False  # type: ignore[union-attr]
+            return statement.on(self.engine.dialect).fetch_one(pooled, params)
         finally:
             pooled.close()
-        return None if row is None else compiled.row(row)
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
 class Prepared:
-    """A SELECT built once at import and compiled once per dialect, for ``Database.fetch_one``.
+    """A SELECT built once at import and compiled once per dialect, for point reads
+    (``Database.fetch_one``, ``kit.hot.HotReads``).
 
     Its rows come back as dicts by column key with SQLAlchemy's own result processing per
     column type (SQLite's text date-times become ``datetime``, integers ``bool``), so they
@@ -193,6 +183,17 @@ class _Compiled:
         if self._positions is None:
             return processed
         return [processed[name] for name in self._positions]
+
+    def fetch_one(self, connection: Any, params: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The first row on a DB-API ``connection`` (the statement ended at once: an open
+        read on SQLite would hold the WAL back), by column key; ``None`` if none."""
+        cursor = connection.cursor()
+        try:
+            cursor.execute(self.sql, self.parameters(params))
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+        return None if row is None else self.row(row)
 
     def row(self, values: Any) -> dict[str, Any]:
         if self._unprocessed:

@@ -130,13 +130,7 @@ class HotReads:
         self, statement: Prepared, params: Mapping[str, Any]
     ) -> dict[str, Any] | None:
         connection = self._sqlite or self._connect_sqlite()
-        compiled = statement.on(self.db.engine.dialect)
-        cursor = connection.execute(compiled.sql, compiled.parameters(params))
-        try:
-            row = cursor.fetchone()
-        finally:
-            cursor.close()  # ends the statement's read at once: a read left open holds WAL back
-        return None if row is None else compiled.row(row)
+        return statement.on(self.db.engine.dialect).fetch_one(connection, params)
 
     def _connect_sqlite(self) -> sqlite3.Connection:
         path = self.db.engine.url.database

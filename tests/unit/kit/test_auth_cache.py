@@ -9,6 +9,7 @@ life within the window (the contract side: ``tests/contract/test_auth.py``).
 from __future__ import annotations
 
 import asyncio
+import base64
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,9 +111,17 @@ def services(database: Database, resolver: Resolver, seconds: float = 2) -> Serv
     )
 
 
-def owner_twice(serving: Services, key: str = "cfp_key") -> list[Principal | None]:
+def basic(key: str, password: str = "") -> str:
+    """An ``Authorization`` header carrying ``key``."""
+    return "Basic " + base64.b64encode(f"{key}:{password}".encode()).decode()
+
+
+HEADER = basic("cfp_key")
+
+
+def owner_twice(serving: Services, header: str = HEADER) -> list[Principal | None]:
     async def twice() -> list[Principal | None]:
-        return [await _owner_of(serving, key), await _owner_of(serving, key)]
+        return [await _owner_of(serving, header), await _owner_of(serving, header)]
 
     return asyncio.run(twice())
 
@@ -143,5 +152,20 @@ def test_a_refused_partner_is_looked_up_every_time(database: Database) -> None:
     serving = services(database, resolver)
     for _ in range(2):
         with pytest.raises(Forbidden):
-            asyncio.run(_owner_of(serving, "cfp_key"))
+            asyncio.run(_owner_of(serving, HEADER))
     assert resolver.calls == 2
+
+
+def test_a_malformed_header_is_refused_without_a_look_up(database: Database) -> None:
+    resolver = Resolver(PARTNER)
+    assert owner_twice(services(database, resolver), "Bearer cfp_key") == [None, None]
+    assert resolver.calls == 0
+
+
+def test_each_header_is_its_own_entry_and_long_ones_are_not_kept(database: Database) -> None:
+    resolver = Resolver(PARTNER)
+    serving = services(database, resolver)
+    assert owner_twice(serving, basic("cfp_key", "a password")) == [PARTNER, PARTNER]
+    assert resolver.calls == 1  # the same key in another header: looked up once more
+    assert owner_twice(serving, basic("cfp_key", "p" * 600)) == [PARTNER, PARTNER]
+    assert resolver.calls == 3  # a long password: looked up every time

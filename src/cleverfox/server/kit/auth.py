@@ -53,7 +53,8 @@ def api_key_from_header(value: str | None) -> str | None:
 
 
 class AuthCache:
-    """Partner principals this process authenticated in the last ``seconds``, by key digest.
+    """Partner principals this process authenticated in the last ``seconds``, by the
+    ``Authorization`` header that carried the key (the same key, so the same principal).
 
     Only successes are kept, and only partners': an unknown key, a refused partner
     (``partner_plan_required``) and every device key go to the database on every request,
@@ -74,24 +75,24 @@ class AuthCache:
     def enabled(self) -> bool:
         return self.seconds > 0
 
-    def get(self, digest: str) -> PartnerPrincipal | None:
-        """The principal cached for ``digest`` unless its window has passed."""
-        entry = self._entries.get(digest)
+    def get(self, credential: str) -> PartnerPrincipal | None:
+        """The principal cached for ``credential`` unless its window has passed."""
+        entry = self._entries.get(credential)
         if entry is None:
             return None
         if entry[0] <= self._clock():
-            del self._entries[digest]
+            del self._entries[credential]
             return None
         return entry[1]
 
-    def put(self, digest: str, principal: Principal) -> None:
+    def put(self, credential: str, principal: Principal) -> None:
         """Remember a successful partner authentication for ``seconds`` (others: ignored)."""
         if not self.enabled or not isinstance(principal, PartnerPrincipal):
             return
         now = self._clock()
         if len(self._entries) >= self.MAX_ENTRIES:
             self._drop_expired(now)
-        self._entries[digest] = (now + self.seconds, principal)
+        self._entries[credential] = (now + self.seconds, principal)
 
     def _drop_expired(self, now: float) -> None:
         live = {d: e for d, e in self._entries.items() if e[0] > now}

@@ -57,10 +57,16 @@ class TokenBuckets:
                 bucket.tokens -= 1
             return self._decision(bucket, allowed)
 
-    def peek(self, key: str) -> Decision:
-        """Whether ``key`` has a token, without spending it."""
+    def exhausted(self, key: str) -> bool:
+        """Whether ``key`` has no token left, without spending one.
+
+        A key never seen has a full bucket: answered without the lock and without adding
+        it (most callers of the failed-authentication limit never failed).
+        """
+        if key not in self._buckets:
+            return False
         with self._lock:
-            return self._decision(self._refill(key, self._clock()), True)
+            return self._refill(key, self._clock()).tokens < 1
 
     def _refill(self, key: str, now: float) -> _Bucket:
         bucket = self._buckets.get(key)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
+from tests.support.clock import ManualClock
 
 from cleverfox.server.kit.api import Services, _owner_of
 from cleverfox.server.kit.auth import AuthCache, DevicePrincipal, PartnerPrincipal, Principal
@@ -31,16 +32,9 @@ DEVICE = DevicePrincipal(
 )
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
 
 def test_a_partner_is_cached_for_the_window_and_then_forgotten() -> None:
-    clock = Clock()
+    clock = ManualClock()
     cache = AuthCache(2, clock=clock)
     cache.put("d", PARTNER)
     clock.now += 1.99
@@ -64,7 +58,7 @@ def test_zero_seconds_turns_the_cache_off() -> None:
 
 def test_the_cache_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(AuthCache, "MAX_ENTRIES", 3)
-    clock = Clock()
+    clock = ManualClock()
     cache = AuthCache(2, clock=clock)
     for digest in ("a", "b", "c"):
         cache.put(digest, PARTNER)

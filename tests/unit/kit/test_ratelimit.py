@@ -3,19 +3,13 @@ failed-authentication limit makes before every authentication."""
 
 from __future__ import annotations
 
+from tests.support.clock import ManualClock
+
 from cleverfox.server.kit.ratelimit import TokenBuckets
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 500.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_a_key_never_seen_is_not_exhausted_and_is_not_remembered() -> None:
-    buckets = TokenBuckets(60, 2, clock=Clock())
+    buckets = TokenBuckets(60, 2, clock=ManualClock())
     assert not buckets.exhausted("10.0.0.1")
     assert buckets.take("10.0.0.2").remaining == 1
     assert not buckets.exhausted("10.0.0.1")
@@ -24,7 +18,7 @@ def test_a_key_never_seen_is_not_exhausted_and_is_not_remembered() -> None:
 
 
 def test_a_key_is_exhausted_after_its_burst_until_a_token_refills() -> None:
-    clock = Clock()
+    clock = ManualClock()
     buckets = TokenBuckets(60, 2, clock=clock)  # one token a second
     assert [buckets.take("k").allowed for _ in range(3)] == [True, True, False]
     assert buckets.exhausted("k")
@@ -37,7 +31,7 @@ def test_a_key_is_exhausted_after_its_burst_until_a_token_refills() -> None:
 
 
 def test_a_refused_take_says_when_to_retry() -> None:
-    clock = Clock()
+    clock = ManualClock()
     buckets = TokenBuckets(6, 1, clock=clock)  # one token every ten seconds
     assert buckets.take("k").allowed
     refused = buckets.take("k")

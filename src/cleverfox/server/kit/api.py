@@ -81,7 +81,7 @@ class Services:
 
 
 def services_of(request: Request) -> Services:
-    # By item: ``State`` answers attribute access only after a failed look-up (~2 µs).
+    # By item: ``State`` answers attribute access only after a failed look-up (~1 µs more).
     services: Services = request.app.state["services"]
     return services
 

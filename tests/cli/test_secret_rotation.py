@@ -26,12 +26,14 @@ from tests.support.server import ServerProcess, postgres_database, start_server,
 from cleverfox.cli.main import cli
 from cleverfox.server import secrets_rotation
 from cleverfox.server.app import RESOLVERS
-from cleverfox.server.kit.api import Services, _resolve
+from cleverfox.server.kit.access import resolve_key
 from cleverfox.server.kit.auth import DevicePrincipal, PartnerPrincipal, Principal
+from cleverfox.server.kit.conflicts import Conflicts
 from cleverfox.server.kit.datetimes import utcnow
 from cleverfox.server.kit.db import Database
 from cleverfox.server.kit.ratelimit import TokenBuckets
 from cleverfox.server.kit.secrets import ServerSecret, read_secret
+from cleverfox.server.kit.services import Services
 from cleverfox.server.models import Device, JobItem, Partner
 from cleverfox.settings import Settings
 
@@ -137,8 +139,9 @@ def resolve(rig: Rig, secret: ServerSecret, key: str) -> Principal | None:
     """What a server process holding ``secret`` makes of ``key`` (the auth path's look-up)."""
     with database(rig) as db:
         services = Services(settings=Settings(data_dir=rig.server.data_dir), db=db, secret=secret,
-                            resolvers=RESOLVERS, rate=None, auth_failures=TokenBuckets(1, 1))
-        return _resolve(services, key)
+                            resolvers=RESOLVERS, conflicts=Conflicts(()), rate=None,
+                            auth_failures=TokenBuckets(1, 1))
+        return resolve_key(services, key)
 
 
 @dataclass(frozen=True)

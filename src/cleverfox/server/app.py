@@ -12,8 +12,11 @@ from cleverfox.server import migrate
 from cleverfox.server.agent_api.checkin import router as agent_checkin_router
 from cleverfox.server.agent_api.runs import router as agent_runs_router
 from cleverfox.server.catalog.endpoints import router as catalog_router
+from cleverfox.server.companies import service as companies
 from cleverfox.server.companies.endpoints import router as companies_router
+from cleverfox.server.company_users import service as company_users
 from cleverfox.server.company_users.endpoints import router as company_users_router
+from cleverfox.server.devices import service as devices
 from cleverfox.server.devices.endpoints import download_router as agent_download_router
 from cleverfox.server.devices.endpoints import router as devices_router
 from cleverfox.server.devices.service import resolve_device_key
@@ -21,8 +24,8 @@ from cleverfox.server.duties.lifespan import duties_lifespan
 from cleverfox.server.events.endpoints import router as events_router
 from cleverfox.server.job_items.endpoints import router as job_items_router
 from cleverfox.server.jobs.endpoints import router as jobs_router
-from cleverfox.server.kit.api import Services
 from cleverfox.server.kit.auth import KeyResolver
+from cleverfox.server.kit.conflicts import Conflicts
 from cleverfox.server.kit.db import Database
 from cleverfox.server.kit.handlers import index_route_methods, install_handlers
 from cleverfox.server.kit.hot import hot_routes_first
@@ -32,11 +35,15 @@ from cleverfox.server.kit.proxy import wrap_for_proxies
 from cleverfox.server.kit.ratelimit import TokenBuckets
 from cleverfox.server.kit.responses import JsonResponse
 from cleverfox.server.kit.secrets import load_or_create_secret
+from cleverfox.server.kit.services import Services
+from cleverfox.server.logs import runs
 from cleverfox.server.logs.endpoints import items_router as log_items_router
 from cleverfox.server.logs.endpoints import router as logs_router
+from cleverfox.server.partner_users import service as partner_users
 from cleverfox.server.partner_users.endpoints import router as partner_users_router
 from cleverfox.server.partners.endpoints import router as partners_router
 from cleverfox.server.partners.service import resolve_partner_key
+from cleverfox.server.subscriptions import service as subscriptions
 from cleverfox.server.subscriptions.endpoints import router as subscriptions_router
 from cleverfox.server.timezones.endpoints import router as timezones_router
 from cleverfox.settings import Settings
@@ -60,6 +67,15 @@ ROUTERS = (
     agent_runs_router,
 )
 RESOLVERS: tuple[KeyResolver, ...] = (resolve_partner_key, resolve_device_key)
+# The unique constraints each package relies on, and the 409 a violation of each means.
+DECLARED_CONFLICTS = (
+    *companies.CONFLICTS,
+    *company_users.CONFLICTS,
+    *partner_users.CONFLICTS,
+    *subscriptions.CONFLICTS,
+    *devices.CONFLICTS,
+    *runs.CONFLICTS,
+)
 
 
 class SchemaOutOfDate(RuntimeError):
@@ -78,12 +94,14 @@ def open_database(settings: Settings) -> Database:
 
 
 def build_services(settings: Settings, db: Database) -> Services:
+    """What the process's requests share: the secret is read (made on first start) here."""
     rate = settings.rate_limit
     return Services(
         settings=settings,
         db=db,
         secret=load_or_create_secret(settings.secret_key_path),
         resolvers=RESOLVERS,
+        conflicts=Conflicts(DECLARED_CONFLICTS),
         rate=TokenBuckets(rate.per_minute, rate.burst) if rate.enabled else None,
         auth_failures=TokenBuckets(settings.auth_failure_limit, settings.auth_failure_limit),
     )

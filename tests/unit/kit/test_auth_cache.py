@@ -1,4 +1,4 @@
-"""The authentication cache (``kit.auth.AuthCache``) and how ``kit.api`` uses it.
+"""The authentication cache (``kit.auth.AuthCache``) and how ``kit.access`` uses it.
 
 A partner key authenticated in this process is trusted for ``auth_cache_seconds`` without a
 thread hop or a query; unknown keys, refused partners and device keys always go to the
@@ -18,12 +18,14 @@ import pytest
 from sqlalchemy.orm import Session
 from tests.support.clock import ManualClock
 
-from cleverfox.server.kit.api import Services, _owner_of
+from cleverfox.server.kit.access import _owner_of
 from cleverfox.server.kit.auth import AuthCache, DevicePrincipal, PartnerPrincipal, Principal
+from cleverfox.server.kit.conflicts import Conflicts
 from cleverfox.server.kit.db import Database
 from cleverfox.server.kit.errors import Forbidden
 from cleverfox.server.kit.ratelimit import TokenBuckets
 from cleverfox.server.kit.secrets import ServerSecret
+from cleverfox.server.kit.services import Services
 from cleverfox.settings import Settings
 
 PARTNER = PartnerPrincipal(partner_id=7, key_digest="d-partner")
@@ -100,6 +102,7 @@ def services(database: Database, resolver: Resolver, seconds: float = 2) -> Serv
         db=database,
         secret=ServerSecret(os.urandom(32)),
         resolvers=[resolver],
+        conflicts=Conflicts(()),
         rate=None,
         auth_failures=TokenBuckets(1, 1),
     )

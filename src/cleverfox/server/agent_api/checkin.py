@@ -22,11 +22,14 @@ from cleverfox.server.devices.endpoints import presentation
 from cleverfox.server.devices.schemas import REPORTED_FACTS, DeviceView, Presentation
 from cleverfox.server.job_items.schemas import job_item_out
 from cleverfox.server.jobs.schemas import job_out
-from cleverfox.server.kit.api import Api, Body, body_of, require_device, services_of
+from cleverfox.server.kit.access import require_device
 from cleverfox.server.kit.auth import DevicePrincipal
 from cleverfox.server.kit.datetimes import format_utc_z
-from cleverfox.server.kit.events import Actor
+from cleverfox.server.kit.dependencies import body_of
+from cleverfox.server.kit.inputs import Body
 from cleverfox.server.kit.secrets import ServerSecret
+from cleverfox.server.kit.services import services_of
+from cleverfox.server.kit.unit_of_work import UnitOfWork
 from cleverfox.server.models import Device, Job, JobItem
 
 router = APIRouter(prefix="/api/agent", tags=["Agent"], default_response_class=Response)
@@ -57,7 +60,7 @@ def check_in(
     ServerTimeUtc and NextCheckInSeconds."""
     services = services_of(request)
     interval = services.settings.checkin_interval
-    api = Api(services, agent.partner_id, Actor.AGENT)
+    work = UnitOfWork(services, agent.partner_id)
 
     def action(session: Session) -> CheckIn:
         view = devices.check_in(session, agent.device_id, body.raw, how.now, how.online_window)
@@ -69,7 +72,7 @@ def check_in(
             interval,
         )
 
-    return api.write(None, RESOURCE, action, lambda result: check_in_out(result, how))
+    return work.write(None, RESOURCE, action, lambda result: check_in_out(result, how))
 
 
 def check_in_out(result: CheckIn, how: Presentation) -> dict[str, Any]:

@@ -9,9 +9,12 @@ from starlette.responses import Response
 
 from cleverfox.server.devices.endpoints import presentation
 from cleverfox.server.devices.schemas import Presentation
-from cleverfox.server.kit.api import Api, Body, body_of, path_id, require_device, services_of
+from cleverfox.server.kit.access import require_device
 from cleverfox.server.kit.auth import DevicePrincipal
-from cleverfox.server.kit.events import Actor
+from cleverfox.server.kit.dependencies import body_of
+from cleverfox.server.kit.inputs import Body, path_id
+from cleverfox.server.kit.services import services_of
+from cleverfox.server.kit.unit_of_work import UnitOfWork
 from cleverfox.server.logs import runs, service
 from cleverfox.server.logs.schemas import RUN_FINISH, RUN_START, LogView, log_out
 
@@ -32,13 +35,13 @@ def start_run(
     404 for a job not on this device; 409 ``job_already_running`` while another run of the
     job is Running, ``job_inactive`` for an inactive job, ``job_expired`` for a Schedule run
     of a One Time job past its ExpireOn."""
-    api = Api(services_of(request), agent.partner_id, Actor.AGENT)
+    work = UnitOfWork(services_of(request), agent.partner_id)
 
     def action(session: Session) -> LogView:
         log = runs.start_run(session, agent.device_id, body.raw, how.now)
         return service.written_log(session, agent.partner_id, log.id, how)
 
-    return api.write(None, RESOURCE, action, log_out, status=201)
+    return work.write(None, RESOURCE, action, log_out, status=201)
 
 
 @router.put("/logs/{log_id}")
@@ -54,10 +57,10 @@ def finish_run(
     device's completed/failed mail is queued. The same finish sent again is 200 and changes
     nothing; a different outcome for a finished Log is 409 ``log_already_finished``."""
     lid = path_id(log_id)
-    api = Api(services_of(request), agent.partner_id, Actor.AGENT)
+    work = UnitOfWork(services_of(request), agent.partner_id)
 
     def action(session: Session) -> LogView:
         log = runs.finish_run(session, agent.device_id, lid, body.raw, how.now)
         return service.written_log(session, agent.partner_id, log.id, how)
 
-    return api.write(None, RESOURCE, action, log_out)
+    return work.write(None, RESOURCE, action, log_out)

@@ -7,11 +7,12 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.responses import Response
 
 from cleverfox.server.catalog import repository, schemas
-from cleverfox.server.kit.api import Api, partner_api, path_id, query_of
+from cleverfox.server.kit.dependencies import PartnerWork, query_of
+from cleverfox.server.kit.inputs import path_id
 from cleverfox.server.kit.listing import Filter, ListQuery
 from cleverfox.server.models import BackupType, EventType, Plan, PlanType
 
@@ -25,11 +26,11 @@ def _catalog(
     filters: tuple[Filter, ...],
     title: str,
 ) -> None:
-    def list_all(api: Api = Depends(partner_api), query: ListQuery = query_of(filters)) -> Response:
-        return api.list(query, partial(repository.list_page, model=model), present)
+    def list_all(work: PartnerWork, query: ListQuery = query_of(filters)) -> Response:
+        return work.list(query, partial(repository.list_page, model=model), present)
 
-    def get_one(object_id: str, api: Api = Depends(partner_api)) -> Response:
-        return api.get(
+    def get_one(object_id: str, work: PartnerWork) -> Response:
+        return work.get(
             partial(repository.get_one, model=model, object_id=path_id(object_id)), present
         )
 

@@ -76,9 +76,12 @@ def company_out(
     return stamped(data, company)
 
 
-def company_row_out(row: Mapping[str, Any]) -> dict[str, Any]:
+def company_row_out(row: Mapping[Any, Any]) -> dict[str, Any]:
     """A Company from a row of ``repository.get_company_row`` / ``list_company_rows``: the
-    same JSON as ``company_out`` (embedded Partner with a null PlanType, embedded PlanType)."""
+    same JSON as ``company_out`` (embedded Partner with a null PlanType, embedded PlanType).
+
+    ``row`` is read by column name: a hot read's dict, or a ``RowMapping`` (whose keys may
+    also be column objects, hence not ``Mapping[str, Any]``)."""
     return {
         "CompanyId": row["id"],
         "PartnerId": row["partner_id"],

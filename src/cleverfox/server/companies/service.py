@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from cleverfox.server.companies import repository
 from cleverfox.server.companies.schemas import COMPANY
 from cleverfox.server.kit.changes import apply_changes
-from cleverfox.server.kit.conflicts import register_conflict
+from cleverfox.server.kit.conflicts import UniqueConflict
 from cleverfox.server.kit.errors import Conflict, FieldError, NotFound
 from cleverfox.server.kit.events import Actor, EventKind, record_event
 from cleverfox.server.kit.hot import HotReads
@@ -20,10 +20,12 @@ from cleverfox.server.kit.listing import ListQuery
 from cleverfox.server.kit.references import fail_if, folded, invalid_reference
 from cleverfox.server.models import Company, CompanyUser, PlanType, Subscription
 
-register_conflict(
-    "uq_companies_partner_id_external_id",
-    "external_id_taken",
-    "ExternalId is already used by another of your companies.",
+CONFLICTS = (
+    UniqueConflict(
+        "uq_companies_partner_id_external_id",
+        "external_id_taken",
+        "ExternalId is already used by another of your companies.",
+    ),
 )
 
 

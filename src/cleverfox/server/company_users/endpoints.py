@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.responses import Response
 
 from cleverfox.server.company_users import service
@@ -11,8 +11,9 @@ from cleverfox.server.company_users.schemas import (
     COMPANY_USER_FILTERS,
     company_user_out,
 )
-from cleverfox.server.kit.api import Api, Body, body_of, partner_api, path_id, query_of
+from cleverfox.server.kit.dependencies import PartnerWork, body_of, query_of
 from cleverfox.server.kit.events import Actor
+from cleverfox.server.kit.inputs import Body, path_id
 from cleverfox.server.kit.listing import ListQuery
 
 router = APIRouter(
@@ -23,22 +24,24 @@ RESOURCE = ("companyusers", "CompanyUserId")
 
 @router.get("")
 def list_company_users(
-    api: Api = Depends(partner_api), query: ListQuery = query_of(COMPANY_USER_FILTERS)
+    work: PartnerWork, query: ListQuery = query_of(COMPANY_USER_FILTERS)
 ) -> Response:
     """Users of the caller's companies, newest first. ``Email`` matches case-insensitively."""
-    return api.list(query, lambda s, q: service.list_users(s, api.partner_id, q), company_user_out)
+    return work.list(
+        query, lambda s, q: service.list_users(s, work.partner_id, q), company_user_out
+    )
 
 
 @router.get("/{company_user_id}")
-def get_company_user(company_user_id: str, api: Api = Depends(partner_api)) -> Response:
+def get_company_user(company_user_id: str, work: PartnerWork) -> Response:
     """One user of one of the caller's companies."""
     uid = path_id(company_user_id)
-    return api.get(lambda s: service.get_user(s, api.partner_id, uid), company_user_out)
+    return work.get(lambda s: service.get_user(s, work.partner_id, uid), company_user_out)
 
 
 @router.post("", status_code=201)
 def create_company_user(
-    api: Api = Depends(partner_api), body: Body = body_of(COMPANY_USER)
+    work: PartnerWork, body: Body = body_of(COMPANY_USER)
 ) -> Response:
     """Add a user to one of the caller's companies and send them an invitation e-mail.
 
@@ -46,29 +49,29 @@ def create_company_user(
     case-insensitively; 409 ``email_taken``). The company's first user becomes its account
     owner (IsAccountOwner) and therefore cannot be created inactive (409 ``account_owner``).
     """
-    return api.write(body, RESOURCE,
-                     lambda s: service.create_user(s, api.partner_id, body.raw, Actor.API),
-                     company_user_out, status=201)
+    return work.write(body, RESOURCE,
+                      lambda s: service.create_user(s, work.partner_id, body.raw, Actor.API),
+                      company_user_out, status=201)
 
 
 @router.put("/{company_user_id}")
 def update_company_user(
-    company_user_id: str, api: Api = Depends(partner_api), body: Body = body_of(COMPANY_USER)
+    company_user_id: str, work: PartnerWork, body: Body = body_of(COMPANY_USER)
 ) -> Response:
     """Change the attributes sent; the others keep their value.
 
     The account owner cannot be deactivated (409 ``account_owner``).
     """
     uid = path_id(company_user_id)
-    return api.write(body, RESOURCE,
-                     lambda s: service.update_user(s, api.partner_id, uid, body.raw, Actor.API),
-                     company_user_out)
+    return work.write(body, RESOURCE,
+                      lambda s: service.update_user(s, work.partner_id, uid, body.raw, Actor.API),
+                      company_user_out)
 
 
 @router.delete("/{company_user_id}")
-def delete_company_user(company_user_id: str, api: Api = Depends(partner_api)) -> Response:
+def delete_company_user(company_user_id: str, work: PartnerWork) -> Response:
     """Delete a user; the company's account owner cannot be deleted (409 ``account_owner``)."""
     uid = path_id(company_user_id)
-    return api.write(None, RESOURCE,
-                     lambda s: service.delete_user(s, api.partner_id, uid, Actor.API),
-                     company_user_out)
+    return work.write(None, RESOURCE,
+                      lambda s: service.delete_user(s, work.partner_id, uid, Actor.API),
+                      company_user_out)

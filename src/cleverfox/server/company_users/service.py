@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from cleverfox.server.company_users import repository
 from cleverfox.server.company_users.schemas import COMPANY_USER
 from cleverfox.server.kit.changes import apply_changes
-from cleverfox.server.kit.conflicts import register_conflict
+from cleverfox.server.kit.conflicts import UniqueConflict
 from cleverfox.server.kit.errors import NotFound, ValidationFailed
 from cleverfox.server.kit.events import Actor, EventKind, record_event
 from cleverfox.server.kit.listing import ListQuery
@@ -21,10 +21,12 @@ from cleverfox.server.partner_users.invitations import Invitee, queue_invitation
 
 _WHERE = "of this company"
 
-register_conflict(
-    "uq_company_users_company_id_email_folded",
-    "email_taken",
-    f"Email is already used by another user {_WHERE}.",
+CONFLICTS = (
+    UniqueConflict(
+        "uq_company_users_company_id_email_folded",
+        "email_taken",
+        f"Email is already used by another user {_WHERE}.",
+    ),
 )
 
 

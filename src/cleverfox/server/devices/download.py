@@ -16,7 +16,6 @@ import hmac
 from typing import Any
 
 from cleverfox.server.kit.secrets import ServerSecret
-from cleverfox.server.kit.tls import TlsConfigurationError, ensure_certificate
 from cleverfox.server.models import Device
 from cleverfox.settings import Settings
 
@@ -88,17 +87,6 @@ def public_base_url(settings: Settings, host_header: str | None) -> str:
     if not host or any(c in host for c in "/\\@?# \t"):
         host = f"{settings.host}:{settings.port}"
     return f"https://{host}"
-
-
-def certificate_fingerprint(settings: Settings) -> str | None:
-    """The SHA-256 fingerprint of the certificate this server presents; ``None`` behind
-    trusted proxies, where the proxy's certificate (unknown here) is what agents see."""
-    if settings.behind_proxy:
-        return None
-    try:
-        return ensure_certificate(settings).fingerprint_sha256
-    except TlsConfigurationError:
-        return None
 
 
 def _ascii_digits(text: str) -> bool:

@@ -12,29 +12,20 @@ from cleverfox.server.devices.download import (
     CONFIG_FILE_NAME,
     CONFIG_PATH,
     agent_config,
-    certificate_fingerprint,
     public_base_url,
 )
 from cleverfox.server.devices.presence import online_window
 from cleverfox.server.devices.schemas import DEVICE, DEVICE_FILTERS, NEW_API_KEY, Presentation
-from cleverfox.server.kit.api import (
-    Api,
-    Body,
-    Services,
-    body_of,
-    partner_api,
-    path_id,
-    query_of,
-    services_of,
-)
 from cleverfox.server.kit.datetimes import utcnow
+from cleverfox.server.kit.dependencies import PartnerWork, body_of, query_of
 from cleverfox.server.kit.events import Actor
+from cleverfox.server.kit.inputs import Body, path_id
 from cleverfox.server.kit.listing import ListQuery
+from cleverfox.server.kit.services import services_of
 
 router = APIRouter(prefix="/api/devices", tags=["Devices"], default_response_class=Response)
 download_router = APIRouter(prefix=CONFIG_PATH, tags=["Agent"], default_response_class=Response)
 RESOURCE = ("devices", "DeviceId")
-_FINGERPRINT = "devices.certificate_fingerprint"
 
 
 def presentation(request: Request) -> Presentation:
@@ -50,42 +41,42 @@ def presentation(request: Request) -> Presentation:
 
 @router.get("")
 def list_devices(
-    api: Api = Depends(partner_api),
+    work: PartnerWork,
     query: ListQuery = query_of(DEVICE_FILTERS),
     how: Presentation = Depends(presentation),
 ) -> Response:
     """The caller's devices, newest first. ``ConnectionStatus`` filters by `Online`,
     `Offline` or `Never Connected`; ``NameContains`` is case-insensitive."""
-    return api.list(
+    return work.list(
         query,
-        lambda s, q: service.list_devices(s, api.partner_id, q, how.now, how.online_window),
+        lambda s, q: service.list_devices(s, work.partner_id, q, how.now, how.online_window),
         how,
     )
 
 
 @router.get("/{device_id}")
 def get_device(
-    device_id: str, api: Api = Depends(partner_api), how: Presentation = Depends(presentation)
+    device_id: str, work: PartnerWork, how: Presentation = Depends(presentation)
 ) -> Response:
     """One device of the caller, with its ApiKey and AgentDownloadUrl."""
     did = path_id(device_id)
-    return api.get(lambda s: service.get_device(s, api.partner_id, did), how)
+    return work.get(lambda s: service.get_device(s, work.partner_id, did), how)
 
 
 @router.post("", status_code=201)
 def create_device(
-    api: Api = Depends(partner_api),
+    work: PartnerWork,
     body: Body = body_of(DEVICE),
     how: Presentation = Depends(presentation),
 ) -> Response:
     """Add a device to a subscription of one of the caller's companies; its ApiKey is made
     now. 409 ``device_limit_reached`` beyond the plan's DeviceLimit (+AdditionalDevice),
     409 ``external_id_taken`` for an ExternalId already in use."""
-    secret = api.services.secret
-    return api.write(
+    secret = work.services.secret
+    return work.write(
         body,
         RESOURCE,
-        lambda s: service.create_device(s, api.partner_id, body.raw, Actor.API, secret),
+        lambda s: service.create_device(s, work.partner_id, body.raw, Actor.API, secret),
         how,
         status=201,
     )
@@ -94,46 +85,46 @@ def create_device(
 @router.put("/{device_id}")
 def update_device(
     device_id: str,
-    api: Api = Depends(partner_api),
+    work: PartnerWork,
     body: Body = body_of(DEVICE),
     how: Presentation = Depends(presentation),
 ) -> Response:
     """Change the attributes sent; the others keep their value."""
     did = path_id(device_id)
-    return api.write(
+    return work.write(
         body,
         RESOURCE,
-        lambda s: service.update_device(s, api.partner_id, did, body.raw, Actor.API),
+        lambda s: service.update_device(s, work.partner_id, did, body.raw, Actor.API),
         how,
     )
 
 
 @router.delete("/{device_id}")
 def delete_device(
-    device_id: str, api: Api = Depends(partner_api), how: Presentation = Depends(presentation)
+    device_id: str, work: PartnerWork, how: Presentation = Depends(presentation)
 ) -> Response:
     """Delete a device without jobs (409 ``device_not_empty`` otherwise); its Logs stay."""
     did = path_id(device_id)
-    return api.write(
-        None, RESOURCE, lambda s: service.delete_device(s, api.partner_id, did, Actor.API), how
+    return work.write(
+        None, RESOURCE, lambda s: service.delete_device(s, work.partner_id, did, Actor.API), how
     )
 
 
 @router.post("/{device_id}/apikey")
 def rotate_api_key(
     device_id: str,
-    api: Api = Depends(partner_api),
+    work: PartnerWork,
     body: Body = body_of(NEW_API_KEY),
     how: Presentation = Depends(presentation),
 ) -> Response:
     """Give the device a new ApiKey (body ``{}``); the old key and every AgentDownloadUrl
     made with it stop working at once."""
     did = path_id(device_id)
-    secret = api.services.secret
-    return api.write(
+    secret = work.services.secret
+    return work.write(
         body,
         RESOURCE,
-        lambda s: service.rotate_api_key(s, api.partner_id, did, Actor.API, secret),
+        lambda s: service.rotate_api_key(s, work.partner_id, did, Actor.API, secret),
         how,
     )
 
@@ -148,7 +139,7 @@ def download_agent_config(token: str, request: Request) -> Response:
     with services.db.writing() as session:
         device, api_key = service.download_agent_config(session, services.secret, token, utcnow())
     server_url = public_base_url(services.settings, request.headers.get("host"))
-    content = agent_config(device, api_key, server_url, _fingerprint(services))
+    content = agent_config(device, api_key, server_url, services.certificate_fingerprint)
     return Response(
         orjson.dumps(content, option=orjson.OPT_INDENT_2),
         media_type="application/json; charset=utf-8",
@@ -157,11 +148,3 @@ def download_agent_config(token: str, request: Request) -> Response:
             "Cache-Control": "no-store",
         },
     )
-
-
-def _fingerprint(services: Services) -> str | None:
-    """The certificate fingerprint, computed once per process."""
-    if _FINGERPRINT not in services.extras:
-        services.extras[_FINGERPRINT] = certificate_fingerprint(services.settings)
-    fingerprint: str | None = services.extras[_FINGERPRINT]
-    return fingerprint

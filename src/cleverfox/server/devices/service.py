@@ -15,7 +15,7 @@ from cleverfox.server.devices.presence import is_recent, record_offline
 from cleverfox.server.devices.schemas import DEVICE, NOTIFY_FLAGS, REPORTED_FACTS, DeviceView
 from cleverfox.server.kit.auth import DevicePrincipal
 from cleverfox.server.kit.changes import apply_changes
-from cleverfox.server.kit.conflicts import register_conflict
+from cleverfox.server.kit.conflicts import UniqueConflict
 from cleverfox.server.kit.datetimes import utcnow
 from cleverfox.server.kit.errors import Conflict, FieldError, NotFound
 from cleverfox.server.kit.events import MASK, Actor, EventKind, record_event
@@ -27,7 +27,9 @@ from cleverfox.server.timezones.catalog import resolve
 
 DEVICE_KEY_PREFIX = "cfd"
 EXTERNAL_ID_TAKEN = "ExternalId is already used by another of your devices."
-register_conflict("uq_devices_partner_id_external_id", "external_id_taken", EXTERNAL_ID_TAKEN)
+CONFLICTS = (
+    UniqueConflict("uq_devices_partner_id_external_id", "external_id_taken", EXTERNAL_ID_TAKEN),
+)
 
 
 def resolve_device_key(session: Session, digest: str) -> DevicePrincipal | None:

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cleverfox.server.duties.registry import server_duties
 from cleverfox.server.duties.runner import DutyRunner
-from cleverfox.server.kit.api import Services
+from cleverfox.server.kit.services import Services
 
 
 def duties_lifespan(services: Services) -> Callable[[Any], AbstractAsyncContextManager[None]]:

@@ -8,8 +8,8 @@ back each cost more than the query (docs/benchmarks.md). Here:
 - ``HotRoute`` (registered with ``hot_get``, and matched first: ``hot_routes_first``) serves
   an ``async`` endpoint ``(request, **path parameters)`` directly: FastAPI still documents
   it from its signature, but does not solve dependencies or validate at request time; the
-  endpoint makes every check itself, in the contract's order (``kit.api.partner_api_of``
-  first).
+  endpoint makes every check itself, in the contract's order
+  (``kit.dependencies.partner_work_of`` first).
 - ``HotReads`` runs a ``Prepared`` statement that reads a few rows by key on the event loop:
   on SQLite on a connection of the loop's own that never waits for a lock — a read that
   would is handed to a worker thread instead; on PostgreSQL through asyncpg, which waits

@@ -1,6 +1,6 @@
 """The OpenAPI document (``/api/openapi.json``) and its offline viewer (``/api/docs``).
 
-Bodies are read by ``kit.api.body_of`` against a ``WireSchema`` rather than by FastAPI, so
+Bodies are read by ``kit.dependencies.body_of`` against a ``WireSchema`` rather than by FastAPI, so
 the request-body schemas are added here, from the same attribute declarations that read
 the input. The viewer's assets ship inside the ``fastapi-offline`` package: no CDN.
 """
@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse
 from cleverfox.server.kit.wire import Attr, Kind, Rule, WireSchema
 
 WIRE_SCHEMA = "cleverfox_wire_schema"
+"""The attribute of a body dependency that names its ``WireSchema``."""
 _STATIC = Path(fastapi_offline.__file__).parent / "static"
 
 

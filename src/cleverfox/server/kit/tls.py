@@ -33,6 +33,7 @@ __all__ = [
     "TlsConfigurationError",
     "ensure_certificate",
     "fingerprint_sha256",
+    "presented_fingerprint",
     "server_ssl_context",
 ]
 
@@ -84,6 +85,18 @@ def ensure_certificate(settings: Settings) -> CertificatePair:
         if pair is None:
             pair = _make_self_signed(tls_dir, _subject_names(settings))
     return pair
+
+
+def presented_fingerprint(settings: Settings) -> str | None:
+    """The SHA-256 fingerprint of the certificate this server presents; ``None`` behind
+    trusted proxies, where the proxy's certificate (unknown here) is what clients see, and
+    when the certificate cannot be read."""
+    if settings.behind_proxy:
+        return None
+    try:
+        return ensure_certificate(settings).fingerprint_sha256
+    except TlsConfigurationError:
+        return None
 
 
 def server_ssl_context(pair: CertificatePair) -> ssl.SSLContext:

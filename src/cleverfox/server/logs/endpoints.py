@@ -7,7 +7,8 @@ from starlette.responses import Response
 
 from cleverfox.server.devices.endpoints import presentation
 from cleverfox.server.devices.schemas import Presentation
-from cleverfox.server.kit.api import Api, partner_api, path_id, query_of
+from cleverfox.server.kit.dependencies import PartnerWork, query_of
+from cleverfox.server.kit.inputs import path_id
 from cleverfox.server.kit.listing import ListQuery
 from cleverfox.server.logs import service
 from cleverfox.server.logs.schemas import LOG_FILTERS, LOG_ITEM_FILTERS, log_item_out, log_out
@@ -19,39 +20,39 @@ items_router = APIRouter(prefix="/api/logitems", tags=["Log Items"],
 
 @router.get("")
 def list_logs(
-    api: Api = Depends(partner_api),
+    work: PartnerWork,
     query: ListQuery = query_of(LOG_FILTERS),
     how: Presentation = Depends(presentation),
 ) -> Response:
     """The caller's Logs, newest first. Logs still `Running` are left out unless asked for
     with `JobStatus=Running` or `IncludeRunning=true`. Since/Until filter on AddedOn (UTC)."""
-    return api.list_rows(
-        query, lambda c, q: service.read_logs(c, api.partner_id, q, how), log_out, snapshot=True
+    return work.list_rows(
+        query, lambda c, q: service.read_logs(c, work.partner_id, q, how), log_out, snapshot=True
     )
 
 
 @router.get("/{log_id}")
 def get_log(
-    log_id: str, api: Api = Depends(partner_api), how: Presentation = Depends(presentation)
+    log_id: str, work: PartnerWork, how: Presentation = Depends(presentation)
 ) -> Response:
     """One Log of the caller (Running ones too), with its Log Items."""
     lid = path_id(log_id)
     # Several statements: a read transaction (the session's), presented from Core rows.
-    return api.get(lambda s: service.read_log(s.connection(), api.partner_id, lid, how), log_out)
+    return work.get(lambda s: service.read_log(s.connection(), work.partner_id, lid, how), log_out)
 
 
 @items_router.get("")
 def list_log_items(
-    api: Api = Depends(partner_api), query: ListQuery = query_of(LOG_ITEM_FILTERS)
+    work: PartnerWork, query: ListQuery = query_of(LOG_ITEM_FILTERS)
 ) -> Response:
     """The caller's Log Items, newest first."""
-    return api.list_rows(
-        query, lambda c, q: service.read_log_items(c, api.partner_id, q), log_item_out
+    return work.list_rows(
+        query, lambda c, q: service.read_log_items(c, work.partner_id, q), log_item_out
     )
 
 
 @items_router.get("/{log_item_id}")
-def get_log_item(log_item_id: str, api: Api = Depends(partner_api)) -> Response:
+def get_log_item(log_item_id: str, work: PartnerWork) -> Response:
     """One Log Item of the caller."""
     iid = path_id(log_item_id)
-    return api.get_rows(lambda c: service.read_log_item(c, api.partner_id, iid), log_item_out)
+    return work.get_rows(lambda c: service.read_log_item(c, work.partner_id, iid), log_item_out)

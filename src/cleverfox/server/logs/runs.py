@@ -30,7 +30,7 @@ from cleverfox.server.jobs.rules import (
     zone_of,
 )
 from cleverfox.server.jobs.schedule import is_expired, to_local, to_utc
-from cleverfox.server.kit.conflicts import register_conflict
+from cleverfox.server.kit.conflicts import UniqueConflict
 from cleverfox.server.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from cleverfox.server.kit.events import Actor, EventKind, record_event
 from cleverfox.server.kit.references import fail_if
@@ -55,9 +55,11 @@ STOPPED_REPORTING = "The agent stopped reporting."
 EARLY_START = timedelta(minutes=5)
 _JOB_ALREADY_RUNNING = "Another run of this job is still Running."
 
-register_conflict("uq_logs_running_job", "job_already_running", _JOB_ALREADY_RUNNING)
-# SQLite names a partial unique index's violation by its columns: "logs.job_id".
-register_conflict("uq_logs_job_id", "job_already_running", _JOB_ALREADY_RUNNING)
+CONFLICTS = (
+    UniqueConflict("uq_logs_running_job", "job_already_running", _JOB_ALREADY_RUNNING),
+    # SQLite names a partial unique index's violation by its columns: "logs.job_id".
+    UniqueConflict("uq_logs_job_id", "job_already_running", _JOB_ALREADY_RUNNING),
+)
 
 
 def start_run(session: Session, device_id: int, raw: dict[str, Any], now: datetime) -> Log:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.responses import Response
 
-from cleverfox.server.kit.api import Api, Body, body_of, partner_api, path_id, query_of
+from cleverfox.server.kit.dependencies import PartnerWork, body_of, query_of
 from cleverfox.server.kit.events import Actor
+from cleverfox.server.kit.inputs import Body, path_id
 from cleverfox.server.kit.listing import ListQuery
 from cleverfox.server.partner_users import service
 from cleverfox.server.partner_users.schemas import (
@@ -23,22 +24,24 @@ RESOURCE = ("partnerusers", "PartnerUserId")
 
 @router.get("")
 def list_partner_users(
-    api: Api = Depends(partner_api), query: ListQuery = query_of(PARTNER_USER_FILTERS)
+    work: PartnerWork, query: ListQuery = query_of(PARTNER_USER_FILTERS)
 ) -> Response:
     """The caller's users, newest first. ``Email`` matches case-insensitively."""
-    return api.list(query, lambda s, q: service.list_users(s, api.partner_id, q), partner_user_out)
+    return work.list(
+        query, lambda s, q: service.list_users(s, work.partner_id, q), partner_user_out
+    )
 
 
 @router.get("/{partner_user_id}")
-def get_partner_user(partner_user_id: str, api: Api = Depends(partner_api)) -> Response:
+def get_partner_user(partner_user_id: str, work: PartnerWork) -> Response:
     """One user of the caller."""
     uid = path_id(partner_user_id)
-    return api.get(lambda s: service.get_user(s, api.partner_id, uid), partner_user_out)
+    return work.get(lambda s: service.get_user(s, work.partner_id, uid), partner_user_out)
 
 
 @router.post("", status_code=201)
 def create_partner_user(
-    api: Api = Depends(partner_api), body: Body = body_of(PARTNER_USER)
+    work: PartnerWork, body: Body = body_of(PARTNER_USER)
 ) -> Response:
     """Add a user and send them an invitation e-mail.
 
@@ -47,29 +50,29 @@ def create_partner_user(
     owner (IsAccountOwner), unless the operator made one; the first user therefore cannot be
     created inactive (409 ``account_owner``).
     """
-    return api.write(body, RESOURCE,
-                     lambda s: service.create_user(s, api.partner_id, body.raw, Actor.API),
-                     partner_user_out, status=201)
+    return work.write(body, RESOURCE,
+                      lambda s: service.create_user(s, work.partner_id, body.raw, Actor.API),
+                      partner_user_out, status=201)
 
 
 @router.put("/{partner_user_id}")
 def update_partner_user(
-    partner_user_id: str, api: Api = Depends(partner_api), body: Body = body_of(PARTNER_USER)
+    partner_user_id: str, work: PartnerWork, body: Body = body_of(PARTNER_USER)
 ) -> Response:
     """Change the attributes sent; the others keep their value.
 
     The account owner cannot be deactivated (409 ``account_owner``).
     """
     uid = path_id(partner_user_id)
-    return api.write(body, RESOURCE,
-                     lambda s: service.update_user(s, api.partner_id, uid, body.raw, Actor.API),
-                     partner_user_out)
+    return work.write(body, RESOURCE,
+                      lambda s: service.update_user(s, work.partner_id, uid, body.raw, Actor.API),
+                      partner_user_out)
 
 
 @router.delete("/{partner_user_id}")
-def delete_partner_user(partner_user_id: str, api: Api = Depends(partner_api)) -> Response:
+def delete_partner_user(partner_user_id: str, work: PartnerWork) -> Response:
     """Delete a user; the account owner cannot be deleted (409 ``account_owner``)."""
     uid = path_id(partner_user_id)
-    return api.write(None, RESOURCE,
-                     lambda s: service.delete_user(s, api.partner_id, uid, Actor.API),
-                     partner_user_out)
+    return work.write(None, RESOURCE,
+                      lambda s: service.delete_user(s, work.partner_id, uid, Actor.API),
+                      partner_user_out)

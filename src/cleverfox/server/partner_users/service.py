@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cleverfox.server.kit.changes import apply_changes
-from cleverfox.server.kit.conflicts import register_conflict
+from cleverfox.server.kit.conflicts import UniqueConflict
 from cleverfox.server.kit.errors import NotFound, ValidationFailed
 from cleverfox.server.kit.events import Actor, EventKind, record_event
 from cleverfox.server.kit.listing import ListQuery
@@ -20,10 +20,12 @@ from cleverfox.server.partner_users.schemas import PARTNER_USER
 
 _WHERE = "of your organisation"
 
-register_conflict(
-    "uq_partner_users_partner_id_email_folded",
-    "email_taken",
-    f"Email is already used by another user {_WHERE}.",
+CONFLICTS = (
+    UniqueConflict(
+        "uq_partner_users_partner_id_email_folded",
+        "email_taken",
+        f"Email is already used by another user {_WHERE}.",
+    ),
 )
 
 

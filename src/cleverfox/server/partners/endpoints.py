@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter
 from starlette.responses import Response
 
-from cleverfox.server.kit.api import Api, Body, body_of, partner_api, path_id, query_of
+from cleverfox.server.kit.dependencies import PartnerWork, body_of, query_of
 from cleverfox.server.kit.events import Actor
+from cleverfox.server.kit.inputs import Body, path_id
 from cleverfox.server.kit.listing import ListQuery
 from cleverfox.server.partners import service
 from cleverfox.server.partners.schemas import PARTNER, PARTNER_FILTERS, partner_out
@@ -17,28 +18,30 @@ RESOURCE = ("partners", "PartnerId")
 
 @router.get("")
 def list_partners(
-    api: Api = Depends(partner_api), query: ListQuery = query_of(PARTNER_FILTERS)
+    work: PartnerWork, query: ListQuery = query_of(PARTNER_FILTERS)
 ) -> Response:
     """The caller's own partner account (a list of one)."""
-    return api.list(query, lambda s, q: service.list_own_partner(s, api.partner_id, q), partner_out)
+    return work.list(
+        query, lambda s, q: service.list_own_partner(s, work.partner_id, q), partner_out
+    )
 
 
 @router.get("/{partner_id}")
-def get_partner(partner_id: str, api: Api = Depends(partner_api)) -> Response:
+def get_partner(partner_id: str, work: PartnerWork) -> Response:
     """The caller's partner; any other PartnerId is 404."""
     pid = path_id(partner_id)
-    return api.get(lambda s: service.get_own_partner(s, api.partner_id, pid), partner_out)
+    return work.get(lambda s: service.get_own_partner(s, work.partner_id, pid), partner_out)
 
 
 @router.put("/{partner_id}")
 def update_partner(
-    partner_id: str, api: Api = Depends(partner_api), body: Body = body_of(PARTNER)
+    partner_id: str, work: PartnerWork, body: Body = body_of(PARTNER)
 ) -> Response:
     """Change the caller's Name or ApplicationId."""
     pid = path_id(partner_id)
-    return api.write(
+    return work.write(
         body,
         RESOURCE,
-        lambda s: service.update_partner(s, api.partner_id, pid, body.raw, Actor.API),
+        lambda s: service.update_partner(s, work.partner_id, pid, body.raw, Actor.API),
         partner_out,
     )

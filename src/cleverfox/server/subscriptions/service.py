@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from cleverfox.server.kit.changes import apply_changes
-from cleverfox.server.kit.conflicts import register_conflict
+from cleverfox.server.kit.conflicts import UniqueConflict
 from cleverfox.server.kit.errors import Conflict, FieldError, NotFound
 from cleverfox.server.kit.events import Actor, EventKind, record_event
 from cleverfox.server.kit.listing import ListQuery
@@ -20,7 +20,11 @@ from cleverfox.server.subscriptions.schemas import SUBSCRIPTION, SubscriptionVie
 
 EXTERNAL_ID_TAKEN = "ExternalId is already used by another of your subscriptions."
 _TO_REQUIRED = "SendNotificationTo is required when SendNotificationOnStorageLimit is true."
-register_conflict("uq_subscriptions_partner_id_external_id", "external_id_taken", EXTERNAL_ID_TAKEN)
+CONFLICTS = (
+    UniqueConflict(
+        "uq_subscriptions_partner_id_external_id", "external_id_taken", EXTERNAL_ID_TAKEN
+    ),
+)
 
 
 def get_subscription(session: Session, partner_id: int, subscription_id: int) -> SubscriptionView:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from cleverfox.server.kit.api import IGNORED_PARAMETERS, names_header, require_partner
+from cleverfox.server.kit.access import require_partner
 from cleverfox.server.kit.auth import PartnerPrincipal
 from cleverfox.server.kit.datetimes import utcnow
 from cleverfox.server.kit.errors import NotFound
+from cleverfox.server.kit.inputs import IGNORED_PARAMETERS, names_header
 from cleverfox.server.kit.listing import ListQuery, parse_list_query
 from cleverfox.server.kit.middleware import add_response_header
 from cleverfox.server.kit.responses import JsonResponse, collection, element

@@ -1,4 +1,4 @@
-"""Inputs the request pipeline (``kit.api``) reads before any resource code runs.
+"""Inputs the request pipeline (``kit.inputs``) reads before any resource code runs.
 
 A path id is ASCII digits of a positive int64 or 404; names a client chose (ignored
 attributes and parameters) reach a response header only percent-encoded, so no name can
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cleverfox.server.kit.api import names_header, path_id
 from cleverfox.server.kit.errors import NotFound
+from cleverfox.server.kit.inputs import names_header, path_id
 from cleverfox.server.kit.wire import INT64_MAX
 
 NAMES = st.lists(st.text(st.characters(codec="utf-8")), min_size=1, max_size=5)

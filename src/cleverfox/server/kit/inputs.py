@@ -1,0 +1,135 @@
+"""What a request sends besides its key, read in the contract's order of checks.
+
+413 → 415 → query data on POST/PUT 400 → malformed JSON 400 for a body; the body's keys
+are matched against a resource's ``WireSchema``, its ``Token`` read (README §3), and the
+names the server ignored — unknown attributes or query parameters — named back in a
+bounded response header. Path ids that cannot exist are 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+from starlette.requests import Request
+from starlette.types import Scope
+
+from cleverfox.server.kit.errors import (
+    FieldError,
+    MalformedJson,
+    NotFound,
+    PayloadTooLarge,
+    QueryParametersNotAllowed,
+    UnsupportedMediaType,
+    ValidationFailed,
+)
+from cleverfox.server.kit.middleware import add_response_header
+from cleverfox.server.kit.wire import INT64_MAX, Attr, WireSchema
+
+MAX_BODY = 1024 * 1024
+IGNORED_ATTRIBUTES = "X-CleverFox-Ignored-Attributes"
+IGNORED_PARAMETERS = "X-CleverFox-Ignored-Parameters"
+TOKEN = Attr("Token", max_length=50)
+
+
+@dataclass(frozen=True)
+class Body:
+    """A JSON body read against a resource's attributes: the known writable values by wire
+    name (``raw``), the unknown names (``ignored``) and the request's ``token``."""
+
+    raw: dict[str, Any]
+    ignored: tuple[str, ...]
+    token: str | None
+
+
+async def read_body(request: Request, schema: WireSchema) -> Body:
+    """The body of a POST/PUT read against ``schema``, its unknown names reported in
+    ``X-CleverFox-Ignored-Attributes``."""
+    raw, ignored = schema.canonicalize(await read_json_object(request))
+    value = raw.pop(TOKEN.name, None)
+    report_ignored(request.scope, IGNORED_ATTRIBUTES, ignored)
+    return Body(raw, tuple(ignored), read_token(value))
+
+
+async def read_json_object(request: Request) -> dict[str, Any]:
+    """413 → 415 → query data 400 → malformed JSON 400; unwraps ``{"data": {...}}``."""
+    length = request.headers.get("content-length")
+    if length is not None and (not _is_ascii_digits(length) or int(length) > MAX_BODY):
+        raise PayloadTooLarge()
+    _check_content_type(request.headers.get("content-type"))
+    if request.url.query:
+        raise QueryParametersNotAllowed()
+    payload = await _read_capped(request)
+    try:
+        parsed = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        raise MalformedJson() from None
+    if not isinstance(parsed, dict):
+        raise MalformedJson()
+    if len(parsed) == 1:
+        ((key, value),) = parsed.items()
+        if key.casefold() == "data" and isinstance(value, dict):
+            parsed = value
+    return parsed
+
+
+def _check_content_type(value: str | None) -> None:
+    media = (value or "").split(";")[0].strip().lower()
+    if media != "application/json":
+        raise UnsupportedMediaType()
+
+
+async def _read_capped(request: Request) -> bytes:
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise PayloadTooLarge()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def read_token(value: Any) -> str | None:
+    """A request's Token (README §3); ``null`` and ``""`` mean none, and more than 50
+    characters is 400 ``validation_failed`` on Token."""
+    if value is None or value == "":
+        return None
+    text = str(value)
+    if "\x00" in text:
+        return None
+    if len(text) > TOKEN.max_length:  # type: ignore[operator]
+        raise ValidationFailed(
+            [FieldError(TOKEN.name, "too_long", "Token must be at most 50 characters.")]
+        )
+    return text
+
+
+def report_ignored(scope: Scope, header: str, names: Sequence[str]) -> None:
+    """Name ``names`` (if any) in this response's ``header`` (``names_header``)."""
+    if names:
+        add_response_header(scope, header, names_header(names))
+
+
+_HEADER_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "%,")
+
+
+def names_header(names: Sequence[str]) -> str:
+    """Client-chosen names as one header value: comma-separated, each percent-encoded
+    (UTF-8) outside printable ASCII and for ``%`` and ``,`` — a raw control character or
+    line break in a header would make the server drop the connection instead of answering."""
+    return ",".join(quote(name, safe=_HEADER_SAFE) for name in names)
+
+
+def path_id(text: str) -> int:
+    """A path id: a positive 64-bit integer in ASCII digits, else 404 (an id that cannot exist)."""
+    if not _is_ascii_digits(text) or len(text) > 19 or not 0 < int(text) <= INT64_MAX:
+        raise NotFound()
+    return int(text)
+
+
+def _is_ascii_digits(text: str) -> bool:
+    """``0-9`` only: ``str.isdigit`` also says yes to ``³`` (``int`` fails) and ``٣`` (reads 3)."""
+    return text.isascii() and text.isdigit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
 
@@ -29,6 +30,31 @@ def test_malformed_authorization_is_401(server: ServerProcess, header: str) -> N
     with server.client() as client:
         response = client.get("/api/companies", headers={"Authorization": header})
     assert response.status_code == 401
+
+
+# Raw header bytes, as a client sends them: UTF-8 ("Basic ключ") and Latin-1 text where
+# base64 belongs, a non-ASCII scheme, and base64 of a username that is not UTF-8.
+NON_ASCII_AUTHORIZATION = [
+    "Basic ключ".encode(),
+    "Basic clé".encode("latin-1"),
+    "Básic Y2ZwX2tleTo=".encode("latin-1"),
+    b"Basic " + base64.b64encode("clé:".encode("latin-1")),
+]
+
+
+@pytest.mark.parametrize("header", NON_ASCII_AUTHORIZATION)
+@pytest.mark.parametrize("path", ["/api/companies", "/api/companies/1", "/api/agent/checkin"])
+def test_non_ascii_authorization_is_401_with_challenge(
+    server: ServerProcess, header: bytes, path: str
+) -> None:
+    """It reached base64 decoding uncaught: 500 with a traceback (issue 9, defect 1). The
+    hot GET (``/api/companies/1``) and the agent's POST make the same check."""
+    with server.client() as client:
+        method = "POST" if path.startswith("/api/agent/") else "GET"
+        response = client.request(method, path, headers={"Authorization": header}, json={})
+    assert response.status_code == 401, response.text
+    assert response.headers["www-authenticate"] == 'Basic realm="CleverFox Backup"'
+    assert response.json()["error"]["code"] == "unauthorized"
 
 
 def test_unknown_key_is_401(server: ServerProcess) -> None:

@@ -49,6 +49,16 @@ def test_more_than_20_failed_authentications_from_one_address_are_429(
     assert partner.client.get("/api/companies").status_code == 429
 
 
+def test_non_ascii_authorizations_count_toward_the_failed_authentication_limit(
+    limited_server: ServerProcess,
+) -> None:
+    """Once a 500, they were not counted either: an address could try them without end."""
+    headers = {"Authorization": "Basic ключ".encode()}
+    with limited_server.client() as client:
+        statuses = [client.get("/api/companies", headers=headers).status_code for _ in range(21)]
+    assert statuses[:20] == [401] * 20 and statuses[20] == 429
+
+
 def test_rate_limit_zero_turns_it_off(server: ServerProcess) -> None:
     partner = server.new_partner()
     responses = [partner.client.get("/api/plans") for _ in range(5)]

@@ -36,14 +36,19 @@ KeyResolver = Callable[[Session, str], Principal | None]
 
 
 def api_key_from_header(value: str | None) -> str | None:
-    """The username of an ``Authorization: Basic …`` header, or ``None`` when malformed."""
+    """The username of an ``Authorization: Basic …`` header, or ``None`` when malformed.
+
+    ``value`` is the header as the server read it (bytes as Latin-1), so it may hold any
+    character from U+0000 to U+00FF: anything outside base64's ASCII alphabet is malformed."""
     if not value:
         return None
     scheme, _, encoded = value.partition(" ")
-    if scheme.lower() != "basic" or not encoded.strip():
+    encoded = encoded.strip()
+    # b64decode refuses a non-ASCII str with ValueError, not binascii.Error.
+    if scheme.lower() != "basic" or not encoded or not encoded.isascii():
         return None
     try:
-        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
         return None
     username = decoded.partition(":")[0]

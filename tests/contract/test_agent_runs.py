@@ -233,6 +233,19 @@ def test_a_failed_run_carries_its_messages(server: ServerProcess, partner: Partn
         assert session.scalars(select(Mail).where(Mail.log_id == log["LogId"])).all() == []
 
 
+def test_agents_ignore_tokens_of_any_shape(server: ServerProcess, partner: Partner) -> None:
+    """README §3: agent endpoints ignore Tokens — not read, so not refused either."""
+    device = create_device(partner)
+    job = due_now(partner, device)
+    for token in ({"a": 1}, "a\x00b", "t" * 51, 7):
+        log = created(start_run(server, device, job["JobId"], Token=token))
+        finished = finish_run(server, device, log["LogId"], JobStatus="Completed", Token=token)
+        assert finished.status_code == 200, finished.text
+        with server.client(device["ApiKey"]) as agent:
+            checked_in = agent.post("/api/agent/checkin", json={"Token": token})
+        assert checked_in.status_code == 200, checked_in.text
+
+
 def test_finish_bodies_are_validated(server: ServerProcess, partner: Partner) -> None:
     device = create_device(partner)
     job = due_now(partner, device)

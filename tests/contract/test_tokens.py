@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from sqlalchemy import text
 from tests.support.server import Partner, ServerProcess
 
@@ -61,6 +62,47 @@ def test_token_longer_than_50_is_a_validation_failure(partner: Partner) -> None:
     response = partner.client.post("/api/companies", json=_body(partner, "t" * 51))
     assert response.status_code == 400
     assert response.json()["error"]["errors"][0]["attribute"] == "Token"
+
+
+def test_null_token_means_none(partner: Partner) -> None:
+    body = {**_body(partner, ""), "Token": None}
+    for _ in range(2):
+        assert partner.client.post("/api/companies", json=body).status_code == 201
+
+
+def _company_names(partner: Partner) -> list[str]:
+    rows = partner.client.get("/api/companies", params={"PageSize": 100}).json()["data"]
+    return [row["Name"] for row in rows]
+
+
+def test_a_token_holding_nul_is_a_validation_failure(partner: Partner) -> None:
+    """It was silently dropped, so the same POST twice made two objects (issue 9, defect 2)."""
+    for _ in range(2):
+        response = partner.client.post("/api/companies", json=_body(partner, "a\x00b", "Nul"))
+        assert response.status_code == 400, response.text
+        error = response.json()["error"]
+        assert error["code"] == "validation_failed"
+        assert [(e["attribute"], e["code"]) for e in error["errors"]] == [
+            ("Token", "invalid_characters")
+        ]
+    assert "Nul" not in _company_names(partner)
+
+
+@pytest.mark.parametrize("token", [{"a": 1}, 12345, 1.5, ["t"], True, False])
+def test_a_token_that_is_not_a_string_is_a_validation_failure(
+    partner: Partner, token: object
+) -> None:
+    """It was accepted as its ``str()`` (issue 9, defect 3). A number too: the text of a
+    number is not what the client sent (docs/api.md, Tokens)."""
+    body = {**_body(partner, "", "Typed"), "Token": token}
+    response = partner.client.post("/api/companies", json=body)
+    assert response.status_code == 400, response.text
+    assert [(e["attribute"], e["code"]) for e in response.json()["error"]["errors"]] == [
+        ("Token", "invalid_type")
+    ]
+    put = partner.client.put(f"/api/companies/{partner.company_id}", json={"Token": token})
+    assert put.status_code == 400 and put.json()["error"]["errors"][0]["attribute"] == "Token"
+    assert "Typed" not in _company_names(partner)
 
 
 def test_put_with_a_token_records_the_changed_object(partner: Partner) -> None:

@@ -52,8 +52,10 @@ def body_of(
 ) -> Any:
     """A dependency reading the body of a POST/PUT against ``schema`` (after ``auth``)."""
 
-    async def dependency(request: Request, _principal: Principal = Depends(auth)) -> Body:
-        return await read_body(request, schema)
+    async def dependency(request: Request, principal: Principal = Depends(auth)) -> Body:
+        # README §3: agent endpoints (device keys) ignore Tokens.
+        tokens = isinstance(principal, PartnerPrincipal)
+        return await read_body(request, schema, tokens=tokens)
 
     setattr(dependency, WIRE_SCHEMA, schema)
     return Depends(dependency)

@@ -27,7 +27,7 @@ from cleverfox.server.kit.errors import (
     ValidationFailed,
 )
 from cleverfox.server.kit.middleware import add_response_header
-from cleverfox.server.kit.wire import INT64_MAX, Attr, WireSchema
+from cleverfox.server.kit.wire import INT64_MAX, Attr, FieldErrorSignal, WireSchema, coerce
 
 MAX_BODY = 1024 * 1024
 IGNORED_ATTRIBUTES = "X-CleverFox-Ignored-Attributes"
@@ -45,13 +45,14 @@ class Body:
     token: str | None
 
 
-async def read_body(request: Request, schema: WireSchema) -> Body:
+async def read_body(request: Request, schema: WireSchema, *, tokens: bool) -> Body:
     """The body of a POST/PUT read against ``schema``, its unknown names reported in
-    ``X-CleverFox-Ignored-Attributes``."""
+    ``X-CleverFox-Ignored-Attributes``. With ``tokens`` off (agent endpoints) a ``Token`` is
+    dropped unread, as README §3 says they ignore it."""
     raw, ignored = schema.canonicalize(await read_json_object(request))
     value = raw.pop(TOKEN.name, None)
     report_ignored(request.scope, IGNORED_ATTRIBUTES, ignored)
-    return Body(raw, tuple(ignored), read_token(value))
+    return Body(raw, tuple(ignored), read_token(value) if tokens else None)
 
 
 async def read_json_object(request: Request) -> dict[str, Any]:
@@ -93,18 +94,20 @@ async def _read_capped(request: Request) -> bytes:
 
 
 def read_token(value: Any) -> str | None:
-    """A request's Token (README §3); ``null`` and ``""`` mean none, and more than 50
-    characters is 400 ``validation_failed`` on Token."""
+    """A request's Token (README §3): a JSON string of at most 50 characters, without NUL;
+    ``null`` and ``""`` mean none. Anything else is 400 ``validation_failed`` on Token —
+    a number too, unlike other string attributes: a Token identifies a request, and the
+    text of a number (``1``, ``1.0``, ``1e0``) is not what the client sent."""
     if value is None or value == "":
         return None
-    text = str(value)
-    if "\x00" in text:
-        return None
-    if len(text) > TOKEN.max_length:  # type: ignore[operator]
-        raise ValidationFailed(
-            [FieldError(TOKEN.name, "too_long", "Token must be at most 50 characters.")]
-        )
-    return text
+    if not isinstance(value, str):
+        error = FieldError(TOKEN.name, "invalid_type", "Token must be a string.")
+        raise ValidationFailed([error])
+    try:
+        token: str = coerce(TOKEN, value)
+    except FieldErrorSignal as signal:
+        raise ValidationFailed([signal.error]) from None
+    return token
 
 
 def report_ignored(scope: Scope, header: str, names: Sequence[str]) -> None:

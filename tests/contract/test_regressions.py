@@ -39,6 +39,30 @@ def test_unknown_query_parameter_names_with_control_characters_are_named_not_fat
     assert response.headers["x-cleverfox-ignored-parameters"] == "Cache%0BBuster,%C3%9Cn%C3%AF"
 
 
+def test_twenty_thousand_unknown_attributes_are_applied_and_named_in_a_bounded_header(
+    partner: Partner,
+) -> None:
+    """The header named all of them (480 KB), which clients and proxies refuse: the client
+    never learned that its create succeeded (issue 9, defect 4)."""
+    unknown = {f"Unknown{i:05}": i for i in range(20_000)}
+    body = {"PartnerId": partner.partner_id, "PlanTypeId": 1, "Name": "Wide", **unknown}
+    response = partner.client.post("/api/companies", json=body)
+    assert response.status_code == 201, response.text
+    header = response.headers["x-cleverfox-ignored-attributes"]
+    assert len(header) <= 1024
+    assert header == ",".join(list(unknown)[:20]) + ",and 19980 more"
+    created = partner.client.get(response.headers["location"])
+    assert created.status_code == 200 and created.json()["data"]["Name"] == "Wide"
+
+
+def test_many_unknown_query_parameters_are_named_in_a_bounded_header(partner: Partner) -> None:
+    params = [(f"Unknown{i:04}", "1") for i in range(600)]
+    response = partner.client.get("/api/companies", params=params)
+    assert response.status_code == 200, response.text
+    names = [name for name, _ in params[:20]]
+    assert response.headers["x-cleverfox-ignored-parameters"] == ",".join(names) + ",and 580 more"
+
+
 @pytest.mark.parametrize("method", ["GET", "PUT", "DELETE"])
 def test_path_ids_in_other_digits_are_404(partner: Partner, method: str) -> None:
     """``"³".isdigit()`` is true but ``int("³")`` fails (500); ``"١"`` would even have read

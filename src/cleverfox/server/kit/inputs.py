@@ -32,6 +32,10 @@ from cleverfox.server.kit.wire import INT64_MAX, Attr, FieldErrorSignal, WireSch
 MAX_BODY = 1024 * 1024
 IGNORED_ATTRIBUTES = "X-CleverFox-Ignored-Attributes"
 IGNORED_PARAMETERS = "X-CleverFox-Ignored-Parameters"
+# The bound on those headers: proxies and clients refuse headers of tens of kilobytes, and
+# a client that cannot read the answer never learns that its write succeeded.
+MAX_NAMED = 20
+MAX_NAMES_HEADER = 1024
 TOKEN = Attr("Token", max_length=50)
 
 
@@ -122,8 +126,28 @@ _HEADER_SAFE = "".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in "%,")
 def names_header(names: Sequence[str]) -> str:
     """Client-chosen names as one header value: comma-separated, each percent-encoded
     (UTF-8) outside printable ASCII and for ``%`` and ``,`` — a raw control character or
-    line break in a header would make the server drop the connection instead of answering."""
-    return ",".join(quote(name, safe=_HEADER_SAFE) for name in names)
+    line break in a header would make the server drop the connection instead of answering.
+
+    Bounded: the first names, at most ``MAX_NAMED`` of them, in at most ``MAX_NAMES_HEADER``
+    characters; when some are left out, the last element is ``and N more``, whose spaces
+    tell it from a name (a space in a name is always encoded)."""
+    named: list[str] = []
+    size = 0  # of the names so far, each with the comma after it
+    for index, name in enumerate(names[:MAX_NAMED]):
+        encoded = quote(name, safe=_HEADER_SAFE)
+        after = len(names) - index - 1
+        tail = 1 + len(_rest(after)) if after else 0
+        if size + len(encoded) + tail > MAX_NAMES_HEADER:
+            break
+        named.append(encoded)
+        size += len(encoded) + 1
+    if len(named) < len(names):
+        named.append(_rest(len(names) - len(named)))
+    return ",".join(named)
+
+
+def _rest(count: int) -> str:
+    return f"and {count} more"
 
 
 def path_id(text: str) -> int:

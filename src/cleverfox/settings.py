@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     checkin_interval: Annotated[int, Field(ge=5, le=86400)] = 60
     missed_job_interval: Annotated[int, Field(ge=1, le=86400)] = 60
     running_log_timeout: Annotated[float, Field(gt=0, le=24 * 365)] = 24
+    # How often expired request Tokens are deleted (seconds; they expire after 60 minutes).
+    token_purge_interval: Annotated[int, Field(ge=1, le=86400)] = 600
     workers: Annotated[int, Field(ge=1, le=64)] = 1
     # Worker threads per process for the units of work (None: 2 on SQLite, 40 on PostgreSQL).
     worker_threads: Annotated[int | None, Field(ge=1, le=1000)] = None

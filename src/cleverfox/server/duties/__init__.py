@@ -7,5 +7,5 @@ call first takes ``pg_try_advisory_xact_lock(<duty's lock id>)`` and skips the r
 another process holds it, and duties claim rows with ``FOR UPDATE SKIP LOCKED``; on
 SQLite the write transaction's ``BEGIN IMMEDIATE`` serialises the processes.
 ``registry.server_duties`` lists the duties (missed jobs, stale Running logs, devices
-going offline, the mail outbox).
+going offline, the mail outbox, expired request Tokens).
 """

@@ -8,7 +8,7 @@ from functools import partial
 from sqlalchemy.orm import Session
 
 from cleverfox.server.devices.presence import OFFLINE_BATCH, mark_offline_devices
-from cleverfox.server.duties import missed_jobs, stale_logs
+from cleverfox.server.duties import expired_tokens, missed_jobs, stale_logs
 from cleverfox.server.duties.runner import Duty
 from cleverfox.server.mail.dispatch import mail_duty
 from cleverfox.settings import Settings
@@ -18,8 +18,11 @@ OFFLINE_DEVICES_LOCK_ID = 0x43460003  # "CF" 3
 
 def server_duties(settings: Settings) -> list[Duty]:
     """Missed jobs (every ``--missed-job-interval`` s), stale Running logs (every minute,
-    after ``--running-log-timeout`` h), devices going offline (every check-in interval) and
-    the mail outbox (``mail.dispatch``). Raises ``ValueError`` for unusable mail settings."""
+    after ``--running-log-timeout`` h), devices going offline (every check-in interval),
+    the mail outbox (``mail.dispatch``) and expired request Tokens (every
+    ``token_purge_interval`` s). Raises ``ValueError`` for unusable mail settings.
+
+    docs/architecture.md lists these by name; a test holds the two to the same list."""
     return [
         Duty("missed-jobs", missed_jobs.LOCK_ID, settings.missed_job_interval,
              missed_jobs.record_missed_jobs, missed_jobs.BATCH),
@@ -29,6 +32,8 @@ def server_duties(settings: Settings) -> list[Duty]:
         Duty("offline-devices", OFFLINE_DEVICES_LOCK_ID, settings.checkin_interval,
              partial(_offline_devices, settings), OFFLINE_BATCH),
         mail_duty(settings),
+        Duty("expired-tokens", expired_tokens.LOCK_ID, settings.token_purge_interval,
+             expired_tokens.purge_tokens, expired_tokens.BATCH),
     ]
 
 

@@ -3,14 +3,15 @@
 A Token is recorded only when its request succeeds, in the request's own transaction. A
 recorded Token younger than 60 minutes turns a later request of the same partner into 409
 ``duplicate_request`` naming what the first one created or changed. Of concurrent requests
-with one Token the primary key lets exactly one commit; the others see its record.
+with one Token the primary key lets exactly one commit; the others see its record. Records
+past the window are deleted by the ``expired-tokens`` duty (``duties.expired_tokens``).
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -59,9 +60,16 @@ def record_token(
         raise DuplicateRequest(winner.resource, winner.object_id) from None
 
 
-def purge_expired_tokens(session: Session) -> int:
-    """Delete Tokens past the window; returns how many (a background duty's step)."""
-    result = session.execute(
-        delete(RequestToken).where(RequestToken.added_on < utcnow() - TOKEN_WINDOW)
+def purge_expired_tokens(session: Session, now: datetime, *, limit: int) -> int:
+    """Delete at most ``limit`` Tokens recorded before the window that ends at ``now``
+    (naive UTC); returns how many. Rows another transaction holds (a request checking or
+    re-recording that Token) are skipped, for the next call."""
+    expired = (
+        select(RequestToken.partner_id, RequestToken.token)
+        .where(RequestToken.added_on < now - TOKEN_WINDOW)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
     )
+    key = tuple_(RequestToken.partner_id, RequestToken.token)
+    result = session.execute(delete(RequestToken).where(key.in_(expired)))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

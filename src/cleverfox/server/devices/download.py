@@ -73,6 +73,35 @@ def agent_config(
     }
 
 
+CONFIG_RESPONSE: dict[str, Any] = {
+    "description": f"The agent configuration file, ``{CONFIG_FILE_NAME}``.",
+    "headers": {
+        "Content-Disposition": {
+            "description": f'``attachment; filename="{CONFIG_FILE_NAME}"``: a file, not an '
+            "API envelope.",
+            "schema": {"type": "string"},
+        },
+    },
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "title": "AgentConfig",
+                "properties": {
+                    "FormatVersion": {"type": "integer", "const": CONFIG_FORMAT_VERSION},
+                    "ServerUrl": {"type": "string"},
+                    "CertificateFingerprintSha256": {"type": ["string", "null"]},
+                    "DeviceId": {"type": "integer", "format": "int64"},
+                    "ApiKey": {"type": "string"},
+                },
+                "required": ["FormatVersion", "ServerUrl", "DeviceId", "ApiKey"],
+            },
+        },
+    },
+}
+"""The download's 200 in the OpenAPI document: its ``Content-Disposition`` says it is a file."""
+
+
 def _signature(secret: ServerSecret, device_id: int, key_digest: str) -> str:
     message = _PURPOSE + f"{device_id}:{key_digest}".encode()
     mac = hmac.new(secret.signing_key, message, hashlib.sha256).digest()

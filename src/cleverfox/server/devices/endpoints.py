@@ -11,6 +11,7 @@ from cleverfox.server.devices import service
 from cleverfox.server.devices.download import (
     CONFIG_FILE_NAME,
     CONFIG_PATH,
+    CONFIG_RESPONSE,
     agent_config,
     public_base_url,
 )
@@ -129,7 +130,7 @@ def rotate_api_key(
     )
 
 
-@download_router.get("/{token}")
+@download_router.get("/{token}", responses={200: CONFIG_RESPONSE})
 def download_agent_config(token: str, request: Request) -> Response:
     """This device's agent configuration as a file — no key needed: the URL is signed, and
     rotating the device's key retires it (404). Records Agent Downloaded."""

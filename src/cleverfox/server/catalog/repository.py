@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from cleverfox.server.kit.errors import NotFound
-from cleverfox.server.kit.listing import ListQuery, page_of
+from cleverfox.server.kit.listing import ListQuery, newest_first, page_of
 from cleverfox.server.models import BackupType, EventType, Plan, PlanType
 
 M = TypeVar("M", PlanType, Plan, BackupType, EventType)
@@ -28,7 +28,7 @@ def list_page(session: Session, query: ListQuery, *, model: type[M]) -> tuple[li
         stmt = stmt.options(joinedload(Plan.plan_type))
     for name, value in query.filters.items():
         stmt = stmt.where(getattr(model, _FIELDS[name]) == value)
-    return page_of(session, stmt, model.id, query)
+    return page_of(session, stmt, newest_first(model.id), query)  # no UpdatedSince: no dates
 
 
 _FIELDS = {"IsInactive": "is_inactive", "PlanTypeId": "plan_type_id"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import RowMapping, select
@@ -47,17 +46,9 @@ async def read_company(reads: HotReads, partner_id: int, company_id: int) -> dic
 
 def read_companies(
     connection: Connection, partner_id: int, query: ListQuery
-) -> tuple[Sequence[RowMapping], bool]:
+) -> tuple[list[RowMapping], bool]:
     """GET of the collection: a page of the partner's companies as rows, newest first."""
     return repository.list_company_rows(connection, partner_id, query)
-
-
-def list_companies(
-    session: Session, partner_id: int, query: ListQuery
-) -> tuple[list[Company], bool]:
-    companies, has_more = repository.list_companies(session, partner_id, query)
-    attach_device_counts(session, companies)
-    return companies, has_more
 
 
 def attach_device_counts(session: Session, companies: list[Company]) -> None:

@@ -10,8 +10,10 @@ from sqlalchemy.orm import Session, joinedload
 
 from cleverfox.server.companies.repository import device_counts_by_company
 from cleverfox.server.devices.presence import NEVER_CONNECTED, ONLINE
-from cleverfox.server.kit.listing import ListQuery, contains_pattern, page_of
+from cleverfox.server.kit.listing import ListQuery, contains_pattern, newest_first, page_of
 from cleverfox.server.models import Company, Device, Job, Partner, Subscription
+
+_PAGING = newest_first(Device.id, added_on=Device.added_on, updated_on=Device.updated_on)
 
 
 def _with_embedded(stmt: Select[Device]) -> Select[Device]:
@@ -59,9 +61,7 @@ def list_devices(
         stmt = stmt.where(Device.name_folded.like(contains_pattern(text), escape="\\"))
     if (status := query.get("ConnectionStatus")) is not None:
         stmt = stmt.where(_status_clause(status, online_since))
-    return page_of(
-        session, stmt, Device.id, query, added_on=Device.added_on, updated_on=Device.updated_on
-    )
+    return page_of(session, stmt, _PAGING, query)
 
 
 def _status_clause(status: str, online_since: datetime) -> ColumnElement[bool]:

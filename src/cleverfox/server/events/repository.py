@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cleverfox.server.kit.listing import ListQuery, page_of
+from cleverfox.server.kit.listing import ListQuery, newest_first, page_of
 from cleverfox.server.models import Event
+
+_PAGING = newest_first(Event.id, added_on=Event.added_on)
 
 _ID_FILTERS = {
     "EventTypeId": Event.event_type_id,
@@ -32,4 +34,4 @@ def list_events(session: Session, partner_id: int, query: ListQuery) -> tuple[li
         stmt = stmt.where(Event.added_on >= since)
     if (until := query.get("Until")) is not None:
         stmt = stmt.where(Event.added_on < until)
-    return page_of(session, stmt, Event.id, query, added_on=Event.added_on)
+    return page_of(session, stmt, _PAGING, query)

@@ -53,8 +53,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from cleverfox.server.companies import repository as companies
 from cleverfox.server.kit.datetimes import format_datetime
-from cleverfox.server.kit.listing import ListQuery
-from cleverfox.server.kit.wire import INT64_MAX
+from cleverfox.server.kit.listing import ListQuery, Paging, Window, newest_first
 from cleverfox.server.logs.schemas import LOG_ITEM_WIRE, LOG_WIRE, RUNNING, position
 from cleverfox.server.models import (
     Company,
@@ -176,6 +175,8 @@ _ITEMS_OF_LOGS = _for_each_engine(
     )
 )
 _ITEM_LOG_ID = position(LOG_ITEM_WIRE, "log_id")
+_LOG_PAGING = newest_first(_logs.c.id, added_on=_logs.c.added_on, updated_on=_logs.c.updated_on)
+_ITEM_PAGING = newest_first(_items.c.id, added_on=_items.c.added_on)  # never updated
 
 
 def log_row(connection: Connection, partner_id: int, log_id: int) -> Row[Any] | None:
@@ -185,7 +186,7 @@ def log_row(connection: Connection, partner_id: int, log_id: int) -> Row[Any] | 
 
 def log_rows(
     connection: Connection, partner_id: int, query: ListQuery
-) -> tuple[Sequence[Row[Any]], bool]:
+) -> tuple[list[Row[Any]], bool]:
     """A page of the partner's Logs as rows of ``LOG_WIRE``, newest first, and whether more
     follow; Running ones only with JobStatus=Running or IncludeRunning=true."""
     params: Params = {"partner_id": partner_id}
@@ -196,7 +197,7 @@ def log_rows(
             params[key] = value
     if "job_status" not in params and not query.get("IncludeRunning"):
         params["other_than"] = RUNNING
-    return _page(connection, _log_page, params, query)
+    return _page(connection, _LOG_PAGING, _log_page, params, query)
 
 
 def _log_page(sqlite: bool, names: frozenset[str]) -> Select[Any]:
@@ -214,13 +215,10 @@ def _log_page(sqlite: bool, names: frozenset[str]) -> Select[Any]:
             ("other_than", logs.job_status != bindparam("other_than")),
             ("since", logs.added_on >= bindparam("since")),
             ("until", logs.added_on <= bindparam("until")),
-            ("before_id", logs.id < bindparam("before_id")),
-            ("changed_since",
-             func.coalesce(logs.updated_on, logs.added_on) >= bindparam("changed_since")),
         )
         if key in names
     ]
-    return _newest_first(_LOG_ROWS.where(*where), logs.id)
+    return _LOG_PAGING.apply(_LOG_ROWS.where(*where), names)
 
 
 def item_rows_of(connection: Connection, log_ids: Iterable[int]) -> dict[int, list[Row[Any]]]:
@@ -241,14 +239,14 @@ def log_item_row(connection: Connection, partner_id: int, item_id: int) -> Row[A
 
 def log_item_rows(
     connection: Connection, partner_id: int, query: ListQuery
-) -> tuple[Sequence[Row[Any]], bool]:
+) -> tuple[list[Row[Any]], bool]:
     """A page of the partner's Log Items as rows of ``LOG_ITEM_WIRE``, newest first."""
     params: Params = {"partner_id": partner_id}
     for name, key in (("LogId", "log_id"), ("JobItemId", "job_item_id"), ("JobId", "job_id"),
                       ("DeviceId", "device_id"), ("CompanyId", "company_id")):
         if (value := query.get(name)) is not None:
             params[key] = value
-    return _page(connection, _item_page, params, query)
+    return _page(connection, _ITEM_PAGING, _item_page, params, query)
 
 
 def _item_page(sqlite: bool, names: frozenset[str]) -> Select[Any]:
@@ -261,11 +259,7 @@ def _item_page(sqlite: bool, names: frozenset[str]) -> Select[Any]:
         for key in ("log_id", "job_item_id", "job_id", "device_id", "company_id")
         if key in names
     ]
-    if "before_id" in names:
-        where.append(items.id < bindparam("before_id"))
-    if "changed_since" in names:
-        where.append(items.added_on >= bindparam("changed_since"))
-    return _newest_first(_ITEM_ROWS.where(*where), items.id)
+    return _ITEM_PAGING.apply(_ITEM_ROWS.where(*where), names)
 
 
 def _partner_is(column: ColumnElement[int], off_its_index: bool) -> ColumnElement[bool]:
@@ -274,30 +268,22 @@ def _partner_is(column: ColumnElement[int], off_its_index: bool) -> ColumnElemen
     return ((column + 0) if off_its_index else column) == bindparam("partner_id")
 
 
-def _newest_first(stmt: Select[Any], id_column: ColumnElement[int]) -> Select[Any]:
-    return stmt.order_by(id_column.desc()).offset(bindparam("offset")).limit(bindparam("limit"))
-
-
 def _page(
     connection: Connection,
+    paging: Paging,
     build: Callable[[bool, frozenset[str]], Select[Any]],
     params: Params,
     query: ListQuery,
-) -> tuple[Sequence[Row[Any]], bool]:
-    """One page, newest first, and whether more follow: ``kit.listing.page_of`` (BeforeId,
-    UpdatedSince, PageNo and PageSize) on a Core connection, with the statement ``build``
-    makes for the parameters present."""
-    if query.before_id is not None:
-        params["before_id"] = query.before_id
-    if query.updated_since is not None:
-        params["changed_since"] = query.updated_since
-    offset = (query.page_no - 1) * query.page_size
-    if offset > INT64_MAX // 2:
-        return [], False
-    stmt = _built(build, connection.dialect.name == "sqlite", frozenset(params))
-    params.update(offset=offset, limit=query.page_size + 1)
-    rows = connection.execute(stmt, params).all()
-    return rows[: query.page_size], len(rows) > query.page_size
+) -> tuple[list[Row[Any]], bool]:
+    """One page (``paging``) of the statement ``build`` makes for the parameters present:
+    the filters' ``params`` and the page's window."""
+    sqlite = connection.dialect.name == "sqlite"
+
+    def fetch(window: Window) -> Sequence[Row[Any]]:
+        values = {**params, **window}
+        return connection.execute(_built(build, sqlite, frozenset(values)), values).all()
+
+    return paging.page(query, fetch)
 
 
 @functools.cache

@@ -10,7 +10,6 @@ from starlette.types import ASGIApp
 from cleverfox import __version__
 from cleverfox.server import migrate
 from cleverfox.server.agent_api.checkin import router as agent_checkin_router
-from cleverfox.server.agent_api.runs import router as agent_runs_router
 from cleverfox.server.catalog.endpoints import router as catalog_router
 from cleverfox.server.companies.endpoints import router as companies_router
 from cleverfox.server.company_users.endpoints import router as company_users_router
@@ -37,6 +36,7 @@ from cleverfox.server.logs.endpoints import router as logs_router
 from cleverfox.server.partner_users.endpoints import router as partner_users_router
 from cleverfox.server.partners.endpoints import router as partners_router
 from cleverfox.server.partners.service import resolve_partner_key
+from cleverfox.server.runs.endpoints import router as agent_runs_router
 from cleverfox.server.subscriptions.endpoints import router as subscriptions_router
 from cleverfox.server.timezones.endpoints import router as timezones_router
 from cleverfox.settings import Settings

@@ -40,10 +40,10 @@ from cleverfox.server.jobs.service import create_job
 from cleverfox.server.kit.datetimes import format_datetime, utcnow
 from cleverfox.server.kit.events import Actor
 from cleverfox.server.kit.secrets import ServerSecret
-from cleverfox.server.logs.repository import lock_job
 from cleverfox.server.models import Company, Device, Event, Partner, PartnerUser
 from cleverfox.server.partner_users.service import create_user as create_partner_user
 from cleverfox.server.partners import operator
+from cleverfox.server.runs.repository import lock_job
 from cleverfox.server.subscriptions.service import create_subscription
 
 DEMO_KEY_FILE = "demo-api-key"

@@ -37,13 +37,13 @@ from sqlalchemy.orm import Session
 from cleverfox.server.duties.runner import Duty
 from cleverfox.server.kit.db import Database
 from cleverfox.server.kit.events import Actor, EventKind, record_event
-from cleverfox.server.logs.notifications import MAIL_KINDS
 from cleverfox.server.mail.addresses import split_email_list
 from cleverfox.server.mail.errors import MailDeliveryError
 from cleverfox.server.mail.messages import JobOutcome
 from cleverfox.server.mail.retry import next_attempt_delay, should_give_up
 from cleverfox.server.mail.transport import MailTransport, transport_from_settings
 from cleverfox.server.models import Log, Mail
+from cleverfox.server.runs.notifications import MAIL_KINDS
 from cleverfox.settings import Settings
 
 __all__ = [

@@ -1,5 +1,5 @@
-"""SQL of the run lifecycle: the rows agents, the missed-job duty and the stale-log duty
-lock and change (ORM). The read API's SQL is ``reads``."""
+"""SQL of a job's runs: the rows agents, the missed-job duty and the stale-log duty lock and
+change (ORM). The read API's SQL is ``logs.reads``'s."""
 
 from __future__ import annotations
 

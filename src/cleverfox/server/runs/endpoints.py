@@ -12,8 +12,10 @@ from cleverfox.server.devices.schemas import Presentation
 from cleverfox.server.kit.api import Api, Body, body_of, path_id, require_device, services_of
 from cleverfox.server.kit.auth import DevicePrincipal
 from cleverfox.server.kit.events import Actor
-from cleverfox.server.logs import runs, service
-from cleverfox.server.logs.schemas import RUN_FINISH, RUN_START, LogView, log_out
+from cleverfox.server.logs import service as logs
+from cleverfox.server.logs.schemas import LogView, log_out
+from cleverfox.server.runs import service
+from cleverfox.server.runs.schemas import RUN_FINISH, RUN_START
 
 router = APIRouter(prefix="/api/agent", tags=["Agent"], default_response_class=Response)
 RESOURCE = ("logs", "LogId")
@@ -35,8 +37,8 @@ def start_run(
     api = Api(services_of(request), agent.partner_id, Actor.AGENT)
 
     def action(session: Session) -> LogView:
-        log = runs.start_run(session, agent.device_id, body.raw, how.now)
-        return service.written_log(session, agent.partner_id, log.id, how)
+        log = service.start_run(session, agent.device_id, body.raw, how.now)
+        return logs.written_log(session, agent.partner_id, log.id, how)
 
     return api.write(None, RESOURCE, action, log_out, status=201)
 
@@ -57,7 +59,7 @@ def finish_run(
     api = Api(services_of(request), agent.partner_id, Actor.AGENT)
 
     def action(session: Session) -> LogView:
-        log = runs.finish_run(session, agent.device_id, lid, body.raw, how.now)
-        return service.written_log(session, agent.partner_id, log.id, how)
+        log = service.finish_run(session, agent.device_id, lid, body.raw, how.now)
+        return logs.written_log(session, agent.partner_id, log.id, how)
 
     return api.write(None, RESOURCE, action, log_out)

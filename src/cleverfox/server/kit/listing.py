@@ -128,7 +128,7 @@ def _read_filter(spec: Filter, raw: str) -> Any:
 # Paging. Every collection pages the same way, on the ORM or on Core rows: newest first by id,
 # ``BeforeId`` and ``UpdatedSince`` as conditions, ``PageNo`` and ``PageSize`` as OFFSET and
 # LIMIT, one row more than the page to tell whether more follow. Each is a bound parameter,
-# so a statement built once (``logs.reads`` builds one per combination of filters)
+# so a statement built once (``logs.repository`` builds one per combination of filters)
 # serves every page; the names below are the parameters' names.
 BEFORE_ID = "before_id"
 CHANGED_SINCE = "changed_since"

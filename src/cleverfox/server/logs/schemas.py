@@ -37,7 +37,7 @@ LOG_ITEM_FILTERS = (
 
 
 # A Log and a Log Item on the wire, in order: each attribute with the column it is read from
-# (``logs.reads`` selects exactly these, in this order, date-times already as wire text),
+# (``logs.repository`` selects exactly these, in this order, date-times already as wire text),
 # or ``None`` where no column holds it: the embedded objects and LogItems, which ``log_out``
 # fills in, and the download attributes, null here.
 LOG_WIRE: tuple[tuple[str, str | None], ...] = (

@@ -1,5 +1,5 @@
 """SQL of a job's runs: the rows agents, the missed-job duty and the stale-log duty lock and
-change (ORM). The read API's SQL is ``logs.reads``'s."""
+change (ORM). The read API's SQL is ``logs.repository``'s."""
 
 from __future__ import annotations
 

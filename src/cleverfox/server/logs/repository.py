@@ -1,4 +1,4 @@
-"""SQL of the read API: Logs and Log Items as Core rows in wire order, and the embedded objects.
+"""SQL of Logs and Log Items for the read API: Core rows in wire order, and the embedded objects.
 
 No ORM objects: a Log's or Log Item's row is its wire shape (``schemas.LOG_WIRE``,
 ``LOG_ITEM_WIRE``) in order, date-times already written as the wire's text, for the presenter

@@ -9,7 +9,7 @@ from starlette.types import ASGIApp
 
 from cleverfox import __version__
 from cleverfox.server import migrate
-from cleverfox.server.agent_api.checkin import router as agent_checkin_router
+from cleverfox.server.agent_api.endpoints import router as agent_checkin_router
 from cleverfox.server.catalog.endpoints import router as catalog_router
 from cleverfox.server.companies.endpoints import router as companies_router
 from cleverfox.server.company_users.endpoints import router as company_users_router

@@ -22,6 +22,10 @@ def get_one(session: Session, *, model: type[M], object_id: int) -> M:
     return found
 
 
+def find_plan_type(session: Session, plan_type_id: int) -> PlanType | None:
+    return session.get(PlanType, plan_type_id)
+
+
 def list_page(session: Session, query: ListQuery, *, model: type[M]) -> tuple[list[M], bool]:
     stmt = select(model)
     if model is Plan:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, joinedload
 from cleverfox.server.kit.db import Prepared
 from cleverfox.server.kit.hot import HotReads
 from cleverfox.server.kit.listing import ListQuery, Window, contains_pattern, newest_first
-from cleverfox.server.models import Company, Device, Partner, PlanType
+from cleverfox.server.models import Company, CompanyUser, Device, Partner, PlanType, Subscription
 
 
 def _visible(partner_id: int) -> Select[Company]:
@@ -41,6 +41,18 @@ def external_id_taken(
     if exclude_id is not None:
         stmt = stmt.where(Company.id != exclude_id)
     return session.scalars(stmt.limit(1)).first() is not None
+
+
+def users_of(session: Session, company_id: int) -> list[CompanyUser]:
+    """The company's users, by id."""
+    stmt = select(CompanyUser).where(CompanyUser.company_id == company_id)
+    return list(session.scalars(stmt.order_by(CompanyUser.id)))
+
+
+def subscriptions_of(session: Session, company_id: int) -> list[Subscription]:
+    """The company's subscriptions, by id."""
+    stmt = select(Subscription).where(Subscription.company_id == company_id)
+    return list(session.scalars(stmt.order_by(Subscription.id)))
 
 
 def load_partner(session: Session, partner_id: int) -> Partner | None:

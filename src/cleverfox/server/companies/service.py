@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import RowMapping, select
+from sqlalchemy import RowMapping
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from cleverfox.server.catalog.repository import find_plan_type
 from cleverfox.server.companies import repository
 from cleverfox.server.companies.schemas import COMPANY
 from cleverfox.server.kit.changes import apply_changes
@@ -17,7 +18,7 @@ from cleverfox.server.kit.events import Actor, EventKind, record_event
 from cleverfox.server.kit.hot import HotReads
 from cleverfox.server.kit.listing import ListQuery
 from cleverfox.server.kit.references import fail_if, folded, invalid_reference
-from cleverfox.server.models import Company, CompanyUser, PlanType, Subscription
+from cleverfox.server.models import Company
 
 register_conflict(
     "uq_companies_partner_id_external_id",
@@ -64,7 +65,7 @@ def create_company(session: Session, partner_id: int, raw: dict[str, Any], actor
     errors: list[FieldError] = []
     if values["partner_id"] != partner_id:
         errors.append(invalid_reference("PartnerId", "partner"))
-    plan_type = session.get(PlanType, values["plan_type_id"])
+    plan_type = find_plan_type(session, values["plan_type_id"])
     if plan_type is None or plan_type.is_inactive:
         errors.append(invalid_reference("PlanTypeId", "plan type"))
     fail_if(errors)
@@ -112,7 +113,7 @@ def delete_company(session: Session, partner_id: int, company_id: int, actor: Ac
         raise Conflict(
             "The company still has devices; delete them first.", code="company_not_empty"
         )
-    for user in session.scalars(select(CompanyUser).where(CompanyUser.company_id == company.id)):
+    for user in repository.users_of(session, company.id):
         record_event(
             session,
             EventKind.COMPANY_USER_DELETED,
@@ -122,7 +123,7 @@ def delete_company(session: Session, partner_id: int, company_id: int, actor: Ac
             company_user_id=user.id,
         )
         session.delete(user)
-    for sub in session.scalars(select(Subscription).where(Subscription.company_id == company.id)):
+    for sub in repository.subscriptions_of(session, company.id):
         record_event(
             session,
             EventKind.SUBSCRIPTION_DELETED,

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from cleverfox.server.models import Device, Job, JobItem, Log
+from cleverfox.server.models import Company, Device, Job, JobItem, Log
 
 RUNNING = "Running"
 
@@ -51,6 +51,14 @@ def lock_log(session: Session, log_id: int, *, skip_locked: bool = False) -> Log
         .execution_options(populate_existing=True)
     )
     return session.scalars(stmt).one_or_none()
+
+
+def names_of(session: Session, log: Log) -> tuple[str | None, str | None]:
+    """The names of the log's company and device, while they exist (the session's own
+    objects when it holds them)."""
+    company = session.get(Company, log.company_id)
+    device = session.get(Device, log.device_id)
+    return (company.name if company else None), (device.name if device else None)
 
 
 def job_exists(session: Session, job_id: int) -> bool:

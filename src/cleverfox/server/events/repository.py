@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cleverfox.server.kit.listing import ListQuery, newest_first, page_of
@@ -22,6 +24,20 @@ def get_event(session: Session, partner_id: int, event_id: int) -> Event | None:
     return session.scalars(
         select(Event).where(Event.id == event_id, Event.partner_id == partner_id)
     ).one_or_none()
+
+
+def redate_events_after(
+    session: Session, partner_id: int, after_id: int, when: datetime
+) -> int:
+    """Date the partner's Events with ids above ``after_id`` at ``when`` (the demo dates what
+    its services wrote); the id of the partner's newest Event, 0 when it has none."""
+    session.execute(
+        update(Event)
+        .where(Event.partner_id == partner_id, Event.id > after_id)
+        .values(added_on=when)
+    )
+    newest = session.scalar(select(func.max(Event.id)).where(Event.partner_id == partner_id))
+    return newest or 0
 
 
 def list_events(session: Session, partner_id: int, query: ListQuery) -> tuple[list[Event], bool]:

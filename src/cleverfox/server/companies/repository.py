@@ -55,12 +55,6 @@ def subscriptions_of(session: Session, company_id: int) -> list[Subscription]:
     return list(session.scalars(stmt.order_by(Subscription.id)))
 
 
-def load_partner(session: Session, partner_id: int) -> Partner | None:
-    return session.scalars(
-        select(Partner).options(joinedload(Partner.plan_type)).where(Partner.id == partner_id)
-    ).one_or_none()
-
-
 def device_counts_by_company(session: Session, ids: Iterable[int]) -> dict[int, int]:
     """Devices per company id, in one grouped query (ids without devices are absent)."""
     wanted = sorted(set(ids))

@@ -8,11 +8,10 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from cleverfox.server.kit.listing import ListQuery, newest_first, page_of
+from cleverfox.server.logs.schemas import RUNNING
 from cleverfox.server.models import Device, Job, JobItem, Log
 
 _PAGING = newest_first(Job.id, added_on=Job.added_on, updated_on=Job.updated_on)
-
-RUNNING = "Running"
 
 
 def _with_embedded(stmt: Select[Any]) -> Select[Any]:

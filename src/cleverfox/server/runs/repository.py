@@ -9,10 +9,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
+from cleverfox.server.logs.schemas import RUNNING
 from cleverfox.server.models import Company, Device, Job, JobItem, Log
-
-RUNNING = "Running"
-
 
 # The run lifecycle. Lock order, everywhere: the job's row, then the log's, so an agent
 # starting or finishing a run, the missed-job duty and the stale-log duty never deadlock.

@@ -15,7 +15,7 @@ time (``benchmarks.logs_load``):
 
 each at 1 client (a request's own latency) and 8 (queueing behind the others on this
 two-core machine), a few hundred requests per cell. Target: p99 <= 50 ms. Then, in this
-process on the server's database, the same queries' time in ``logs.reads.log_rows`` (the
+process on the server's database, the same queries' time in ``logs.repository.log_rows`` (the
 SQL the indexes serve) and in ``logs.service.read_logs`` with ``log_out`` (all of a page's
 queries and its JSON shape, no HTTP), and each query's plan (``EXPLAIN QUERY PLAN`` /
 ``EXPLAIN ANALYZE``). Last, **(d)** check-ins: 1,000 devices, each with its own key, all
@@ -52,7 +52,7 @@ from cleverfox.server.kit.datetimes import utcnow
 from cleverfox.server.kit.db import Database
 from cleverfox.server.kit.listing import ListQuery, parse_list_query
 from cleverfox.server.kit.secrets import read_secret
-from cleverfox.server.logs import reads, service
+from cleverfox.server.logs import repository, service
 from cleverfox.server.logs.schemas import LOG_FILTERS, log_out
 from cleverfox.server.models import Device
 
@@ -251,7 +251,7 @@ def _params(path: str) -> list[tuple[str, str]]:
 def _list_query_ms(db: Database, partner_id: int, query: ListQuery) -> float:
     with db.connection_snapshot() as connection:
         started = time.perf_counter()
-        reads.log_rows(connection, partner_id, query)
+        repository.log_rows(connection, partner_id, query)
         return (time.perf_counter() - started) * 1000
 
 
@@ -276,7 +276,7 @@ def _pct(values: list[float], percent: int) -> float:
 
 
 def _plan(db: Database, partner_id: int, params: list[tuple[str, str]]) -> str:
-    """The plan of the list query ``reads.log_rows`` sends for ``params``."""
+    """The plan of the list query ``repository.log_rows`` sends for ``params``."""
     seen: list[tuple[str, Any]] = []
 
     def capture(_conn: Connection, _cursor: Any, statement: str, parameters: Any,
@@ -288,7 +288,7 @@ def _plan(db: Database, partner_id: int, params: list[tuple[str, str]]) -> str:
     event.listen(db.engine, "before_cursor_execute", capture)
     try:
         with db.connection_snapshot() as connection:
-            reads.log_rows(connection, partner_id, query)
+            repository.log_rows(connection, partner_id, query)
     finally:
         event.remove(db.engine, "before_cursor_execute", capture)
     statement, parameters = seen[0]
@@ -432,7 +432,7 @@ def _in_process_table(results: list[EngineResult]) -> str:
     header = ("Engine", "Query", "Samples", "List query p50 ms", "List query p99 ms",
               "Whole page p50 ms", "Whole page p99 ms")
     return report.table(header, rows) + (
-        "\n\n*List query*: `logs.reads.log_rows` (the one SELECT the indexes serve, and its "
+        "\n\n*List query*: `logs.repository.log_rows` (the one SELECT the indexes serve, and its "
         "rows). *Whole page*: `logs.service.read_logs` and `log_out` for every Log — the "
         "Log Items and embedded Company, Device, Job, Subscription and Plan queries in one "
         "read transaction, and the JSON shape; what the server adds is authentication, the "

@@ -394,7 +394,7 @@ def _offset(hour: int, zone: ZoneInfo) -> timedelta:
 
 
 def _log_row(shape: Shape, partner_id: int, run: _Run) -> Row:
-    """The Log as ``logs.runs`` writes it: the snapshot at the start, the outcome at the end
+    """The Log as ``runs.service`` writes it: the snapshot at the start, the outcome at the end
     (a Missed one as the duty writes it, for the occurrence whose window closed)."""
     device, started = run.device, stored(run.started)
     due = run.local_started.replace(minute=0, second=0, microsecond=0)
@@ -419,7 +419,7 @@ def _log_row(shape: Shape, partner_id: int, run: _Run) -> Row:
 
 @functools.cache
 def _folders(partner_id: int, device: FleetDevice) -> dict[str, str]:
-    """The snapshot's folders, as ``logs.runs.snapshot`` names them."""
+    """The snapshot's folders, as ``runs.service.snapshot`` names them."""
     return {
         "archive_folder": f"archive/job-{device.job_id}",
         "upload_folder": f"partners/{partner_id}/companies/{device.company_id}"

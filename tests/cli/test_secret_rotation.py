@@ -24,7 +24,6 @@ from click.testing import CliRunner, Result
 from tests.support.server import ServerProcess, postgres_database, start_server, stop_server
 
 from cleverfox.cli.main import cli
-from cleverfox.server import secrets_rotation
 from cleverfox.server.app import RESOLVERS
 from cleverfox.server.kit.access import resolve_key
 from cleverfox.server.kit.auth import DevicePrincipal, PartnerPrincipal, Principal
@@ -35,6 +34,7 @@ from cleverfox.server.kit.ratelimit import TokenBuckets
 from cleverfox.server.kit.secrets import ServerSecret, read_secret
 from cleverfox.server.kit.services import Services
 from cleverfox.server.models import Device, JobItem, Partner
+from cleverfox.server.secrets_rotation import service as secrets_rotation
 from cleverfox.settings import Settings
 
 POSTGRES = os.environ.get("CLEVERFOX_TEST_POSTGRES") or None

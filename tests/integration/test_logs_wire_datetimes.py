@@ -1,6 +1,6 @@
 """Date-times of the Logs read path, on the server's own database (SQLite or PostgreSQL).
 
-``logs.reads`` selects them as the wire's text — cut from the text SQLite stores, written by
+``logs.repository`` selects them as the wire's text — cut from the text SQLite stores, written by
 PostgreSQL's ``to_char`` — instead of reading ``datetime`` objects and formatting them: for
 any value a column can hold, the text must be ``format_datetime`` of the value stored
 (milliseconds truncated, never rounded; four-digit years). Rows are written and read in one
@@ -22,7 +22,7 @@ from tests.support.server import ServerProcess
 
 from cleverfox.server.kit.datetimes import format_datetime
 from cleverfox.server.kit.db import Database
-from cleverfox.server.logs import reads
+from cleverfox.server.logs import repository
 from cleverfox.server.logs.schemas import LOG_WIRE, position
 from cleverfox.server.models import Log
 
@@ -63,7 +63,7 @@ def log_values(log_id: int, moments: list[datetime]) -> dict[str, object]:
 
 
 def read_back(connection: Connection, log_id: int) -> dict[str, object]:
-    row = reads.log_row(connection, PARTNER_ID, log_id)
+    row = repository.log_row(connection, PARTNER_ID, log_id)
     assert row is not None
     return {key: row[position(LOG_WIRE, key)] for key in TIMES}
 

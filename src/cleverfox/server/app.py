@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from sqlalchemy import text
 from starlette.responses import Response
 from starlette.types import ASGIApp
 
 from cleverfox import __version__
 from cleverfox.server import migrate
-from cleverfox.server.agent_api.checkin import router as agent_checkin_router
-from cleverfox.server.agent_api.runs import router as agent_runs_router
+from cleverfox.server.agent_api.endpoints import router as agent_checkin_router
 from cleverfox.server.catalog.endpoints import router as catalog_router
 from cleverfox.server.companies import service as companies
 from cleverfox.server.companies.endpoints import router as companies_router
@@ -36,13 +34,14 @@ from cleverfox.server.kit.ratelimit import TokenBuckets
 from cleverfox.server.kit.responses import JsonResponse
 from cleverfox.server.kit.secrets import load_or_create_secret
 from cleverfox.server.kit.services import Services
-from cleverfox.server.logs import runs
 from cleverfox.server.logs.endpoints import items_router as log_items_router
 from cleverfox.server.logs.endpoints import router as logs_router
 from cleverfox.server.partner_users import service as partner_users
 from cleverfox.server.partner_users.endpoints import router as partner_users_router
 from cleverfox.server.partners.endpoints import router as partners_router
 from cleverfox.server.partners.service import resolve_partner_key
+from cleverfox.server.runs import service as runs
+from cleverfox.server.runs.endpoints import router as agent_runs_router
 from cleverfox.server.subscriptions import service as subscriptions
 from cleverfox.server.subscriptions.endpoints import router as subscriptions_router
 from cleverfox.server.timezones.endpoints import router as timezones_router
@@ -142,6 +141,5 @@ def _add_health(app: FastAPI, services: Services) -> None:
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> Response:
         """200 when the database answers."""
-        with services.db.reading() as session:
-            session.execute(text("SELECT 1"))
+        services.db.ping()
         return JsonResponse({"status": "ok", "version": __version__})

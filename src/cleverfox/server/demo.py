@@ -25,25 +25,28 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from cleverfox import __version__
+from cleverfox.server.companies import repository as companies
 from cleverfox.server.companies.service import create_company
 from cleverfox.server.company_users.service import create_user as create_company_user
 from cleverfox.server.demo_history import ItemProfile, JobHistory, RunProfile, write_history
 from cleverfox.server.devices.presence import INTERVALS_BEFORE_OFFLINE
 from cleverfox.server.devices.service import check_in, create_device
+from cleverfox.server.events.repository import redate_events_after
 from cleverfox.server.job_items.service import create_item
 from cleverfox.server.jobs.schedule import to_local
 from cleverfox.server.jobs.service import create_job
 from cleverfox.server.kit.datetimes import format_datetime, utcnow
 from cleverfox.server.kit.events import Actor
 from cleverfox.server.kit.secrets import ServerSecret
-from cleverfox.server.logs.repository import lock_job
-from cleverfox.server.models import Company, Device, Event, Partner, PartnerUser
+from cleverfox.server.models import Device
+from cleverfox.server.partner_users import repository as partner_users
 from cleverfox.server.partner_users.service import create_user as create_partner_user
 from cleverfox.server.partners import operator
+from cleverfox.server.partners import repository as partners
+from cleverfox.server.runs.repository import lock_job
 from cleverfox.server.subscriptions.service import create_subscription
 
 DEMO_KEY_FILE = "demo-api-key"
@@ -87,7 +90,7 @@ def ensure_demo(
     key_file = data_dir / DEMO_KEY_FILE
     if key_file.exists():
         partner_id_text, _, api_key = key_file.read_text().strip().partition(" ")
-        partner = session.get(Partner, int(partner_id_text))
+        partner = partners.get_partner(session, int(partner_id_text))
         if partner is not None and partner.api_key_digest in secret.digests(api_key):
             return Demo(partner.id, api_key)
     made = operator.create_partner(
@@ -171,10 +174,11 @@ class _Seeder:
 
     def partner(self, made: operator.NewPartner, when: datetime) -> None:
         """Backdate the partner, its own company and owner; add a technician."""
-        rows: list[Any] = [self.session.get(Partner, made.partner_id),
-                self.session.get(Company, made.company_id)]
+        rows: list[Any] = [partners.get_partner(self.session, made.partner_id),
+                           companies.get_company(self.session, made.partner_id, made.company_id)]
         if made.partner_user_id is not None:
-            rows.append(self.session.get(PartnerUser, made.partner_user_id))
+            rows.append(partner_users.get_user(self.session, made.partner_id,
+                                               made.partner_user_id))
         self._stamp(when, *rows)
         user = create_partner_user(self.session, self.partner_id, {
             "PartnerId": self.partner_id, "FirstName": "Sam", "LastName": "Okafor",
@@ -236,13 +240,8 @@ class _Seeder:
         for row in rows:
             row.added_on = when
         self.session.flush()  # the session does not autoflush; a reload would undo it
-        self.session.execute(
-            update(Event)
-            .where(Event.partner_id == self.partner_id, Event.id > self._last_event_id)
-            .values(added_on=when)
-        )
-        last = select(func.max(Event.id)).where(Event.partner_id == self.partner_id)
-        self._last_event_id = self.session.scalar(last) or 0
+        self._last_event_id = redate_events_after(
+            self.session, self.partner_id, self._last_event_id, when)
 
 
 def _write_key(path: Path, partner_id: int, api_key: str) -> None:

@@ -2,8 +2,8 @@
 would have written, for ``cleverfox demo`` only.
 
 Every run is built the way the agent endpoints build theirs: the Log's snapshot by
-``logs.runs.snapshot`` when the run starts, NextRunOn advanced past it by
-``jobs.rules.advance`` (scheduled runs only), the Log Items by ``logs.runs`` from what the
+``runs.service.snapshot`` when the run starts, NextRunOn advanced past it by
+``jobs.rules.advance`` (scheduled runs only), the Log Items by ``runs.service`` from what the
 agent reports, the Log finished as ``PUT /api/agent/logs/{LogId}`` finishes it. Missed runs
 are what the missed-job duty writes, and each job-result mail the device asked for is
 recorded as sent (its Log's Notification…ProcessedOn and Notification Sent). AddedOn is UTC;
@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 from cleverfox.server.jobs.rules import advance, zone_of
 from cleverfox.server.jobs.schedule import to_local
 from cleverfox.server.kit.events import Actor, EventKind, record_event
-from cleverfox.server.logs.runs import reported_log_item, snapshot
 from cleverfox.server.logs.schemas import COMPLETED, FAILED, MISSED, RUN_NOW, RUNNING, SCHEDULE
 from cleverfox.server.models import Device, Event, Job, JobItem, Log
+from cleverfox.server.runs.service import reported_log_item, snapshot
 
 SEED = "cleverfox-demo"
 DUTY_INTERVAL = timedelta(seconds=60)  # how often the missed-job and presence duties run
@@ -145,7 +145,7 @@ def _is_missed(history: JobHistory, due: datetime, rng: Random) -> bool:
 
 
 def _missed(job: Job, found: datetime) -> _Run:
-    """As the missed-job duty records it (``logs.runs.record_missed``), at ``found``."""
+    """As the missed-job duty records it (``runs.service.record_missed``), at ``found``."""
     run = _Run(snapshot(job, job.device, MISSED, SCHEDULE, found))
     advance(job, zone_of(job.device), found)
     job.last_job_status = MISSED
@@ -155,7 +155,7 @@ def _missed(job: Job, found: datetime) -> _Run:
 
 
 def _started(job: Job, trigger: str, started: datetime) -> _Run:
-    """As ``POST /api/agent/logs`` starts a run (``logs.runs.start_run``), at ``started``."""
+    """As ``POST /api/agent/logs`` starts a run (``runs.service.start_run``), at ``started``."""
     zone = zone_of(job.device)
     run = _Run(snapshot(job, job.device, RUNNING, trigger, started))
     run.log.job_started_on = to_local(started, zone)

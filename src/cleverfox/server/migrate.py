@@ -15,7 +15,9 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
+
+from cleverfox.server.kit.db import advisory_lock
 
 _LOCK_ID = 0x0C1E_F0C5  # an arbitrary constant: "cleverfox migrations"
 
@@ -50,14 +52,8 @@ def upgrade(engine: Engine) -> None:
 @contextmanager
 def _exclusive(engine: Engine) -> Iterator[None]:
     if engine.dialect.name == "postgresql":
-        with engine.connect() as lock_conn:
-            lock_conn.execute(text("SELECT pg_advisory_lock(:id)"), {"id": _LOCK_ID})
-            lock_conn.commit()
-            try:
-                yield
-            finally:
-                lock_conn.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": _LOCK_ID})
-                lock_conn.commit()
+        with advisory_lock(engine, _LOCK_ID):
+            yield
         return
     database = engine.url.database
     lock_path = Path(f"{database}.migrate.lock") if database else None

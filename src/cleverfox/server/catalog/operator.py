@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from cleverfox.server.catalog.repository import find_plan_type
 from cleverfox.server.kit.errors import FieldError
 from cleverfox.server.kit.references import fail_if
 from cleverfox.server.models import Plan, PlanType
@@ -38,7 +39,7 @@ def create_plan(
     errors = _name_errors(name)
     errors += _limit_errors("DeviceLimit", "--device-limit", device_limit)
     errors += _limit_errors("StorageLimit", "--storage-limit-gb", storage_limit_gb)
-    if session.get(PlanType, plan_type_id) is None:
+    if find_plan_type(session, plan_type_id) is None:
         errors.append(FieldError("PlanTypeId", "invalid_reference",
                                  f"--plan-type-id: no plan type {plan_type_id}."))
     fail_if(errors)

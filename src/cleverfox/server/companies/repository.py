@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session, joinedload
 
 from cleverfox.server.kit.db import Prepared
 from cleverfox.server.kit.hot import HotReads
-from cleverfox.server.kit.listing import ListQuery, contains_pattern, page_of
-from cleverfox.server.kit.wire import INT64_MAX
-from cleverfox.server.models import Company, Device, Partner, PlanType
+from cleverfox.server.kit.listing import ListQuery, Window, contains_pattern, newest_first
+from cleverfox.server.models import Company, CompanyUser, Device, Partner, PlanType, Subscription
 
 
 def _visible(partner_id: int) -> Select[Company]:
@@ -33,21 +32,6 @@ def get_company(
     return session.scalars(stmt).one_or_none()
 
 
-def list_companies(
-    session: Session, partner_id: int, query: ListQuery
-) -> tuple[list[Company], bool]:
-    stmt = _visible(partner_id)
-    if (external_id := query.get("ExternalId")) is not None:
-        stmt = stmt.where(Company.external_id == external_id)
-    if (inactive := query.get("IsInactive")) is not None:
-        stmt = stmt.where(Company.is_inactive == inactive)
-    if (text := query.get("NameContains")) is not None:
-        stmt = stmt.where(Company.name_folded.like(contains_pattern(text), escape="\\"))
-    return page_of(
-        session, stmt, Company.id, query, added_on=Company.added_on, updated_on=Company.updated_on
-    )
-
-
 def external_id_taken(
     session: Session, partner_id: int, external_id: str, exclude_id: int | None
 ) -> bool:
@@ -59,10 +43,16 @@ def external_id_taken(
     return session.scalars(stmt.limit(1)).first() is not None
 
 
-def load_partner(session: Session, partner_id: int) -> Partner | None:
-    return session.scalars(
-        select(Partner).options(joinedload(Partner.plan_type)).where(Partner.id == partner_id)
-    ).one_or_none()
+def users_of(session: Session, company_id: int) -> list[CompanyUser]:
+    """The company's users, by id."""
+    stmt = select(CompanyUser).where(CompanyUser.company_id == company_id)
+    return list(session.scalars(stmt.order_by(CompanyUser.id)))
+
+
+def subscriptions_of(session: Session, company_id: int) -> list[Subscription]:
+    """The company's subscriptions, by id."""
+    stmt = select(Subscription).where(Subscription.company_id == company_id)
+    return list(session.scalars(stmt.order_by(Subscription.id)))
 
 
 def device_counts_by_company(session: Session, ids: Iterable[int]) -> dict[int, int]:
@@ -110,6 +100,9 @@ ROWS = (
     .where(_companies.c.partner_id == bindparam("partner_id"))
 )
 _ONE_ROW = Prepared(ROWS.where(_companies.c.id == bindparam("company_id")))
+_PAGING = newest_first(
+    _companies.c.id, added_on=_companies.c.added_on, updated_on=_companies.c.updated_on
+)
 
 
 async def get_company_row(
@@ -121,11 +114,9 @@ async def get_company_row(
 
 def list_company_rows(
     connection: Connection, partner_id: int, query: ListQuery
-) -> tuple[Sequence[RowMapping], bool]:
-    """A page of the partner's companies as rows, newest first, and whether more follow.
-
-    The same filters and paging as ``list_companies`` (``kit.listing.page_of``), on Core.
-    """
+) -> tuple[list[RowMapping], bool]:
+    """A page of the partner's companies as rows for ``company_row_out``, newest first, and
+    whether more follow. Filters: ExternalId, IsInactive, NameContains (case-folded)."""
     where: list[ColumnElement[bool]] = []
     if (external_id := query.get("ExternalId")) is not None:
         where.append(_companies.c.external_id == external_id)
@@ -133,15 +124,10 @@ def list_company_rows(
         where.append(_companies.c.is_inactive == inactive)
     if (text := query.get("NameContains")) is not None:
         where.append(_companies.c.name_folded.like(contains_pattern(text), escape="\\"))
-    if query.before_id is not None:
-        where.append(_companies.c.id < query.before_id)
-    if query.updated_since is not None:
-        changed = func.coalesce(_companies.c.updated_on, _companies.c.added_on)
-        where.append(changed >= query.updated_since)
-    offset = (query.page_no - 1) * query.page_size
-    if offset > INT64_MAX // 2:
-        return [], False
-    stmt = ROWS.where(*where).order_by(_companies.c.id.desc())
-    stmt = stmt.offset(offset).limit(query.page_size + 1)
-    rows = connection.execute(stmt, {"partner_id": partner_id}).mappings().all()
-    return rows[: query.page_size], len(rows) > query.page_size
+    stmt = ROWS.where(*where)
+
+    def fetch(window: Window) -> Sequence[RowMapping]:
+        params = {"partner_id": partner_id, **window}
+        return connection.execute(_PAGING.apply(stmt, window), params).mappings().all()
+
+    return _PAGING.page(query, fetch)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import RowMapping, select
+from sqlalchemy import RowMapping
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from cleverfox.server.catalog.repository import find_plan_type
 from cleverfox.server.companies import repository
 from cleverfox.server.companies.schemas import COMPANY
 from cleverfox.server.kit.changes import apply_changes
@@ -18,7 +18,7 @@ from cleverfox.server.kit.events import Actor, EventKind, record_event
 from cleverfox.server.kit.hot import HotReads
 from cleverfox.server.kit.listing import ListQuery
 from cleverfox.server.kit.references import fail_if, folded, invalid_reference
-from cleverfox.server.models import Company, CompanyUser, PlanType, Subscription
+from cleverfox.server.models import Company
 
 CONFLICTS = (
     UniqueConflict(
@@ -49,17 +49,9 @@ async def read_company(reads: HotReads, partner_id: int, company_id: int) -> dic
 
 def read_companies(
     connection: Connection, partner_id: int, query: ListQuery
-) -> tuple[Sequence[RowMapping], bool]:
+) -> tuple[list[RowMapping], bool]:
     """GET of the collection: a page of the partner's companies as rows, newest first."""
     return repository.list_company_rows(connection, partner_id, query)
-
-
-def list_companies(
-    session: Session, partner_id: int, query: ListQuery
-) -> tuple[list[Company], bool]:
-    companies, has_more = repository.list_companies(session, partner_id, query)
-    attach_device_counts(session, companies)
-    return companies, has_more
 
 
 def attach_device_counts(session: Session, companies: list[Company]) -> None:
@@ -75,7 +67,7 @@ def create_company(session: Session, partner_id: int, raw: dict[str, Any], actor
     errors: list[FieldError] = []
     if values["partner_id"] != partner_id:
         errors.append(invalid_reference("PartnerId", "partner"))
-    plan_type = session.get(PlanType, values["plan_type_id"])
+    plan_type = find_plan_type(session, values["plan_type_id"])
     if plan_type is None or plan_type.is_inactive:
         errors.append(invalid_reference("PlanTypeId", "plan type"))
     fail_if(errors)
@@ -123,7 +115,7 @@ def delete_company(session: Session, partner_id: int, company_id: int, actor: Ac
         raise Conflict(
             "The company still has devices; delete them first.", code="company_not_empty"
         )
-    for user in session.scalars(select(CompanyUser).where(CompanyUser.company_id == company.id)):
+    for user in repository.users_of(session, company.id):
         record_event(
             session,
             EventKind.COMPANY_USER_DELETED,
@@ -133,7 +125,7 @@ def delete_company(session: Session, partner_id: int, company_id: int, actor: Ac
             company_user_id=user.id,
         )
         session.delete(user)
-    for sub in session.scalars(select(Subscription).where(Subscription.company_id == company.id)):
+    for sub in repository.subscriptions_of(session, company.id):
         record_event(
             session,
             EventKind.SUBSCRIPTION_DELETED,

@@ -5,8 +5,12 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, contains_eager
 
-from cleverfox.server.kit.listing import ListQuery, page_of
+from cleverfox.server.kit.listing import ListQuery, newest_first, page_of
 from cleverfox.server.models import Company, CompanyUser
+
+_PAGING = newest_first(
+    CompanyUser.id, added_on=CompanyUser.added_on, updated_on=CompanyUser.updated_on
+)
 
 
 def _visible(partner_id: int) -> Select[CompanyUser]:
@@ -37,8 +41,7 @@ def list_users(
         stmt = stmt.where(CompanyUser.email_folded == email.casefold())
     if (inactive := query.get("IsInactive")) is not None:
         stmt = stmt.where(CompanyUser.is_inactive == inactive)
-    return page_of(session, stmt, CompanyUser.id, query,
-                   added_on=CompanyUser.added_on, updated_on=CompanyUser.updated_on)
+    return page_of(session, stmt, _PAGING, query)
 
 
 def lock_company(session: Session, partner_id: int, company_id: int) -> Company | None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cleverfox.server.devices.repository import LastCheck, devices_gone_quiet
 from cleverfox.server.kit.datetimes import utcnow
 from cleverfox.server.kit.events import Actor, EventKind, record_event
 from cleverfox.server.models import Device
@@ -42,6 +42,16 @@ def connection_status(last_check: datetime | None, now: datetime, window: timede
     return ONLINE if is_recent(last_check, now, window) else OFFLINE
 
 
+def last_check_of(status: str, online_since: datetime) -> LastCheck:
+    """The last check-ins of the devices whose ConnectionStatus is ``status``, for a device
+    online while it checked in at or after ``online_since``."""
+    if status == NEVER_CONNECTED:
+        return LastCheck(never=True)
+    if status == ONLINE:
+        return LastCheck(since=online_since)
+    return LastCheck(before=online_since)
+
+
 def record_offline(session: Session, device: Device) -> None:
     """Device Offline (35, by the Server): the device stopped checking in."""
     device.reported_online = False
@@ -66,16 +76,7 @@ def mark_offline_devices(
     database, or a check-in arriving meanwhile, never record the same change twice.
     Runs in the caller's transaction; never commits.
     """
-    threshold = (now or utcnow()) - online_window(settings)
-    stmt = (
-        select(Device)
-        .where(Device.reported_online.is_(True))
-        .where((Device.last_api_check_at < threshold) | Device.last_api_check_at.is_(None))
-        .order_by(Device.id)
-        .limit(limit)
-        .with_for_update()
-    )
-    devices = list(session.scalars(stmt))
+    devices = devices_gone_quiet(session, (now or utcnow()) - online_window(settings), limit)
     for device in devices:
         record_offline(session, device)
     session.flush()

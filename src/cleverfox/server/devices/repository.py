@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 from cleverfox.server.companies.repository import device_counts_by_company
-from cleverfox.server.devices.presence import NEVER_CONNECTED, ONLINE
-from cleverfox.server.kit.listing import ListQuery, contains_pattern, page_of
+from cleverfox.server.kit.listing import ListQuery, contains_pattern, newest_first, page_of
 from cleverfox.server.models import Company, Device, Job, Partner, Subscription
+
+_PAGING = newest_first(Device.id, added_on=Device.added_on, updated_on=Device.updated_on)
 
 
 def _with_embedded(stmt: Select[Device]) -> Select[Device]:
@@ -41,10 +43,20 @@ def get_any_device(session: Session, device_id: int, *, lock: bool = False) -> D
     return session.scalars(stmt).one_or_none()
 
 
+@dataclass(frozen=True)
+class LastCheck:
+    """The last check-ins a list keeps: none at all (``never``), else those at or after
+    ``since`` or those before ``before``."""
+
+    never: bool = False
+    since: datetime | None = None
+    before: datetime | None = None
+
+
 def list_devices(
-    session: Session, partner_id: int, query: ListQuery, online_since: datetime
+    session: Session, partner_id: int, query: ListQuery, last_check: LastCheck | None
 ) -> tuple[list[Device], bool]:
-    """A page of the partner's devices; ``online_since`` is where ConnectionStatus turns."""
+    """A page of the partner's devices (ConnectionStatus is ``last_check``)."""
     stmt = _visible(partner_id)
     equal = (
         ("CompanyId", Device.company_id),
@@ -57,19 +69,31 @@ def list_devices(
             stmt = stmt.where(column == value)
     if (text := query.get("NameContains")) is not None:
         stmt = stmt.where(Device.name_folded.like(contains_pattern(text), escape="\\"))
-    if (status := query.get("ConnectionStatus")) is not None:
-        stmt = stmt.where(_status_clause(status, online_since))
-    return page_of(
-        session, stmt, Device.id, query, added_on=Device.added_on, updated_on=Device.updated_on
-    )
+    if last_check is not None:
+        stmt = stmt.where(_last_check_is(last_check))
+    return page_of(session, stmt, _PAGING, query)
 
 
-def _status_clause(status: str, online_since: datetime) -> ColumnElement[bool]:
-    if status == NEVER_CONNECTED:
+def _last_check_is(last_check: LastCheck) -> ColumnElement[bool]:
+    if last_check.never:
         return Device.last_api_check_at.is_(None)
-    if status == ONLINE:
-        return Device.last_api_check_at >= online_since
-    return Device.last_api_check_at < online_since
+    if last_check.since is not None:
+        return Device.last_api_check_at >= last_check.since
+    return Device.last_api_check_at < last_check.before
+
+
+def devices_gone_quiet(session: Session, checked_before: datetime, limit: int) -> list[Device]:
+    """At most ``limit`` devices reported online whose last check-in is before
+    ``checked_before`` (or missing), by id, their rows locked."""
+    stmt = (
+        select(Device)
+        .where(Device.reported_online.is_(True))
+        .where((Device.last_api_check_at < checked_before) | Device.last_api_check_at.is_(None))
+        .order_by(Device.id)
+        .limit(limit)
+        .with_for_update()
+    )
+    return list(session.scalars(stmt))
 
 
 def get_company_for_devices(session: Session, partner_id: int, company_id: int) -> Company | None:

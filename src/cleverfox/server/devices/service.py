@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from cleverfox.server.devices import repository
 from cleverfox.server.devices.download import device_id_of, token_matches
-from cleverfox.server.devices.presence import is_recent, record_offline
+from cleverfox.server.devices.presence import is_recent, last_check_of, record_offline
 from cleverfox.server.devices.schemas import DEVICE, NOTIFY_FLAGS, REPORTED_FACTS, DeviceView
 from cleverfox.server.kit.auth import DevicePrincipal
 from cleverfox.server.kit.changes import apply_changes
@@ -59,7 +59,9 @@ def get_device(session: Session, partner_id: int, device_id: int) -> DeviceView:
 def list_devices(
     session: Session, partner_id: int, query: ListQuery, now: datetime, window: timedelta
 ) -> tuple[list[DeviceView], bool]:
-    rows, has_more = repository.list_devices(session, partner_id, query, now - window)
+    status = query.get("ConnectionStatus")
+    last_check = None if status is None else last_check_of(status, now - window)
+    rows, has_more = repository.list_devices(session, partner_id, query, last_check)
     return views_of(session, rows), has_more
 
 

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from cleverfox.server.logs import repository, runs
+from cleverfox.server.runs import repository
+from cleverfox.server.runs import service as runs
 
 LOCK_ID = 0x43460001  # "CF" 1: pg_try_advisory_xact_lock id of this duty
 BATCH = 200

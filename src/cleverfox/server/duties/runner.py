@@ -11,11 +11,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from cleverfox.server.kit.datetimes import utcnow
-from cleverfox.server.kit.db import Database
+from cleverfox.server.kit.db import Database, try_advisory_transaction_lock
 
 log = logging.getLogger("cleverfox.server.duties")
 
@@ -87,8 +86,7 @@ class DutyRunner:
     def _acquire(self, session: Session, lock_id: int) -> bool:
         if self.db.sqlite:
             return True  # BEGIN IMMEDIATE (at the first statement) serialises the processes
-        granted = session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": lock_id})
-        return bool(granted)
+        return try_advisory_transaction_lock(session, lock_id)
 
     def _loop(self, duty: Duty) -> None:
         while not self._stopping.is_set():

@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from cleverfox.server.logs import repository, runs
 from cleverfox.server.logs.schemas import RUNNING
+from cleverfox.server.runs import repository
+from cleverfox.server.runs import service as runs
 
 LOCK_ID = 0x43460002  # "CF" 2
 BATCH = 200

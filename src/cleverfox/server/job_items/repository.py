@@ -7,8 +7,10 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
-from cleverfox.server.kit.listing import ListQuery, page_of
+from cleverfox.server.kit.listing import ListQuery, newest_first, page_of
 from cleverfox.server.models import BackupType, Job, JobItem
+
+_PAGING = newest_first(JobItem.id, added_on=JobItem.added_on, updated_on=JobItem.updated_on)
 
 
 def _visible(partner_id: int) -> Select[Any]:
@@ -36,8 +38,7 @@ def list_items(session: Session, partner_id: int, query: ListQuery) -> tuple[lis
         stmt = stmt.where(JobItem.backup_type_id == backup_type_id)
     if (device_id := query.get("DeviceId")) is not None:
         stmt = stmt.where(JobItem.job_id.in_(select(Job.id).where(Job.device_id == device_id)))
-    return page_of(session, stmt, JobItem.id, query,
-                   added_on=JobItem.added_on, updated_on=JobItem.updated_on)
+    return page_of(session, stmt, _PAGING, query)
 
 
 def get_job(session: Session, partner_id: int, job_id: int) -> Job | None:

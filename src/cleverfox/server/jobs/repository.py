@@ -7,10 +7,11 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from cleverfox.server.kit.listing import ListQuery, page_of
+from cleverfox.server.kit.listing import ListQuery, newest_first, page_of
+from cleverfox.server.logs.schemas import RUNNING
 from cleverfox.server.models import Device, Job, JobItem, Log
 
-RUNNING = "Running"
+_PAGING = newest_first(Job.id, added_on=Job.added_on, updated_on=Job.updated_on)
 
 
 def _with_embedded(stmt: Select[Any]) -> Select[Any]:
@@ -36,7 +37,7 @@ def list_jobs(session: Session, partner_id: int, query: ListQuery) -> tuple[list
                          ("IsInactive", Job.is_inactive), ("Frequency", Job.frequency)):
         if (value := query.get(name)) is not None:
             stmt = stmt.where(column == value)
-    return page_of(session, stmt, Job.id, query, added_on=Job.added_on, updated_on=Job.updated_on)
+    return page_of(session, stmt, _PAGING, query)
 
 
 def get_device(session: Session, partner_id: int, device_id: int) -> Device | None:

@@ -4,6 +4,8 @@ One transaction per request or background task. On SQLite a write transaction st
 ``BEGIN IMMEDIATE`` (a deferred read that later writes fails at once with "database is
 locked"), in WAL mode with foreign keys on; reads start a plain deferred ``BEGIN``. Reads
 answered by one statement (``connection_reading``) run without a transaction of their own.
+PostgreSQL's advisory locks, which keep work that several processes share done once
+(migrations, duties), are here too.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Engine, Select, create_engine, event
+from sqlalchemy import Engine, Select, create_engine, event, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -126,8 +128,34 @@ class Database:
         finally:
             pooled.close()
 
+    def ping(self) -> None:
+        """One trivial statement in a read: raises when the database does not answer."""
+        with self.reading() as session:
+            session.execute(text("SELECT 1"))
+
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@contextmanager
+def advisory_lock(engine: Engine, lock_id: int) -> Iterator[None]:
+    """PostgreSQL: hold the session advisory lock ``lock_id`` for the block, on a connection
+    of its own, waiting for it while another session holds it."""
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:id)"), {"id": lock_id})
+        connection.commit()
+        try:
+            yield
+        finally:
+            connection.execute(text("SELECT pg_advisory_unlock(:id)"), {"id": lock_id})
+            connection.commit()
+
+
+def try_advisory_transaction_lock(session: Session, lock_id: int) -> bool:
+    """PostgreSQL: take the advisory lock ``lock_id`` until the session's transaction ends,
+    unless another session holds it; whether it was taken. Never waits."""
+    granted = session.scalar(text("SELECT pg_try_advisory_xact_lock(:id)"), {"id": lock_id})
+    return bool(granted)
 
 
 class Prepared:

@@ -68,10 +68,6 @@ class Attr:
     def writable(self) -> bool:
         return self.rule is not Rule.READ_ONLY
 
-    @property
-    def nullable_output(self) -> bool:
-        return self.kind is not Kind.BOOLEAN
-
 
 def snake(name: str) -> str:
     """``StateProvidence`` → ``state_providence`` (the model's field name)."""

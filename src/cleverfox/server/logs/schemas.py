@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cleverfox.server.kit.listing import Filter
-from cleverfox.server.kit.wire import Attr, Kind, Rule, WireSchema
+from cleverfox.server.kit.wire import Kind
 
 RUNNING = "Running"
 COMPLETED = "Completed"
@@ -37,7 +37,7 @@ LOG_ITEM_FILTERS = (
 
 
 # A Log and a Log Item on the wire, in order: each attribute with the column it is read from
-# (``logs.reads`` selects exactly these, in this order, date-times already as wire text),
+# (``logs.repository`` selects exactly these, in this order, date-times already as wire text),
 # or ``None`` where no column holds it: the embedded objects and LogItems, which ``log_out``
 # fills in, and the download attributes, null here.
 LOG_WIRE: tuple[tuple[str, str | None], ...] = (
@@ -174,40 +174,3 @@ def log_item_out(row: WireRow) -> dict[str, Any]:
     """A Log Item: the job item as it was, and what the agent reported. ``Url`` and
     ``Expires`` are filled only by the download calls."""
     return dict(zip(_LOG_ITEM_NAMES, row, strict=True))
-
-
-# The agent's bodies (resources.md, Agent endpoints).
-
-RUN_START = WireSchema(
-    "RunStart",
-    [
-        Attr("JobId", Kind.INTEGER, Rule.REQUIRED, doc="A job of the calling device."),
-        Attr("JobStartedOn", Kind.DATETIME_LOCAL,
-             doc="When the run started, in the device's time zone (default: now)."),
-        Attr("Trigger", Kind.CHOICE, choices=TRIGGERS, doc="`Schedule` (default) or `RunNow`."),
-    ],
-)
-RUN_FINISH = WireSchema(
-    "RunFinish",
-    [
-        Attr("JobStatus", Kind.CHOICE, Rule.REQUIRED, choices=(COMPLETED, FAILED)),
-        Attr("JobCompletedOn", Kind.DATETIME_LOCAL,
-             doc="When the run ended, in the device's time zone (default: now)."),
-        Attr("ErrorMessages", max_length=65536, doc="One message a line."),
-        Attr("LogItems", Kind.ARRAY, doc="One result per job item backed up."),
-    ],
-)
-REPORTED_ITEM = WireSchema(
-    "RunFinishLogItem",
-    [
-        Attr("JobItemId", Kind.INTEGER, Rule.REQUIRED, doc="A job item of the log's job."),
-        Attr("ServerVersion", max_length=100),
-        Attr("ServerEdition", max_length=100),
-        Attr("BackupFolder", max_length=4096),
-        Attr("BackupFileName", max_length=255),
-        Attr("BackupFileSize", Kind.INTEGER, minimum=0),
-        Attr("BackupListName", max_length=255),
-        Attr("BackupListSize", Kind.INTEGER, minimum=0),
-        Attr("BackupListCount", Kind.INTEGER, minimum=0),
-    ],
-)

@@ -22,7 +22,7 @@ from cleverfox.server.devices.schemas import Presentation, embedded_device_row_o
 from cleverfox.server.jobs.schemas import job_row_out
 from cleverfox.server.kit.errors import NotFound
 from cleverfox.server.kit.listing import ListQuery
-from cleverfox.server.logs import reads
+from cleverfox.server.logs import repository
 from cleverfox.server.logs.schemas import LOG_WIRE, Embeds, LogView, position
 from cleverfox.server.subscriptions.schemas import subscription_row_out
 
@@ -34,7 +34,7 @@ _ID, _COMPANY_ID, _DEVICE_ID, _JOB_ID, _SUBSCRIPTION_ID, _PLAN_ID = (
 
 def read_log(connection: Connection, partner_id: int, log_id: int, how: Presentation) -> LogView:
     """GET: one Log of the caller, Running or not; else 404."""
-    row = reads.log_row(connection, partner_id, log_id)
+    row = repository.log_row(connection, partner_id, log_id)
     if row is None:
         raise NotFound()
     return views_of(connection, partner_id, [row], how)[0]
@@ -44,7 +44,7 @@ def read_logs(
     connection: Connection, partner_id: int, query: ListQuery, how: Presentation
 ) -> tuple[list[LogView], bool]:
     """GET of the collection: a page of the caller's Logs, newest first."""
-    rows, has_more = reads.log_rows(connection, partner_id, query)
+    rows, has_more = repository.log_rows(connection, partner_id, query)
     return views_of(connection, partner_id, rows, how), has_more
 
 
@@ -56,7 +56,7 @@ def written_log(session: Session, partner_id: int, log_id: int, how: Presentatio
 
 def read_log_item(connection: Connection, partner_id: int, item_id: int) -> Row[Any]:
     """GET: one Log Item of the caller; else 404."""
-    row = reads.log_item_row(connection, partner_id, item_id)
+    row = repository.log_item_row(connection, partner_id, item_id)
     if row is None:
         raise NotFound()
     return row
@@ -66,14 +66,14 @@ def read_log_items(
     connection: Connection, partner_id: int, query: ListQuery
 ) -> tuple[Sequence[Row[Any]], bool]:
     """GET of the collection: a page of the caller's Log Items, newest first."""
-    return reads.log_item_rows(connection, partner_id, query)
+    return repository.log_item_rows(connection, partner_id, query)
 
 
 def views_of(
     connection: Connection, partner_id: int, logs: Sequence[Row[Any]], how: Presentation
 ) -> list[LogView]:
     """The logs with their items and the embedded objects, in a fixed number of queries."""
-    items = reads.item_rows_of(connection, [log[_ID] for log in logs])
+    items = repository.item_rows_of(connection, [log[_ID] for log in logs])
     embeds = embeds_of(connection, partner_id, logs, how)
     return [LogView(log, items[log[_ID]], embeds) for log in logs]
 
@@ -85,15 +85,15 @@ def embeds_of(
     embeds = Embeds()
     ids = {column: {log[column] for log in logs} - {None} for column in
            (_COMPANY_ID, _DEVICE_ID, _JOB_ID, _SUBSCRIPTION_ID, _PLAN_ID)}
-    for row in reads.company_rows(connection, partner_id, ids[_COMPANY_ID]):
+    for row in repository.company_rows(connection, partner_id, ids[_COMPANY_ID]):
         # embedded one level down: its own Partner and PlanType are null
         embeds.companies[row["id"]] = {**company_row_out(row), "Partner": None, "PlanType": None}
-    for row in reads.device_rows(connection, partner_id, ids[_DEVICE_ID]):
+    for row in repository.device_rows(connection, partner_id, ids[_DEVICE_ID]):
         embeds.devices[row["id"]] = embedded_device_row_out(row, how)
-    for row in reads.job_rows(connection, partner_id, ids[_JOB_ID]):
+    for row in repository.job_rows(connection, partner_id, ids[_JOB_ID]):
         embeds.jobs[row["id"]] = job_row_out(row)
-    for row in reads.subscription_rows(connection, partner_id, ids[_SUBSCRIPTION_ID]):
+    for row in repository.subscription_rows(connection, partner_id, ids[_SUBSCRIPTION_ID]):
         embeds.subscriptions[row["id"]] = subscription_row_out(row, now=how.now)
-    for row in reads.plan_rows(connection, ids[_PLAN_ID]):
+    for row in repository.plan_rows(connection, ids[_PLAN_ID]):
         embeds.plans[row["id"]] = plan_row_out(row)
     return embeds

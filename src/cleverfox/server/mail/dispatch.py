@@ -31,19 +31,19 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from functools import partial
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cleverfox.server.duties.runner import Duty
 from cleverfox.server.kit.db import Database
 from cleverfox.server.kit.events import Actor, EventKind, record_event
-from cleverfox.server.logs.notifications import MAIL_KINDS
+from cleverfox.server.mail import repository
 from cleverfox.server.mail.addresses import split_email_list
 from cleverfox.server.mail.errors import MailDeliveryError
 from cleverfox.server.mail.messages import JobOutcome
 from cleverfox.server.mail.retry import next_attempt_delay, should_give_up
 from cleverfox.server.mail.transport import MailTransport, transport_from_settings
 from cleverfox.server.models import Log, Mail
+from cleverfox.server.runs.notifications import MAIL_KINDS
 from cleverfox.settings import Settings
 
 __all__ = [
@@ -109,7 +109,7 @@ def deliver_next_mail(
     another dispatcher). Never commits: the caller commits right after, which is what makes
     the delivery count.
     """
-    mail = _claim_next(session, now)
+    mail = repository.claim_next_due(session, now)
     if mail is None:
         return 0
     mail.attempts += 1
@@ -152,18 +152,6 @@ def build_message(mail: Mail, sender: str) -> EmailMessage:
     return message
 
 
-def _claim_next(session: Session, now: datetime) -> Mail | None:
-    """The oldest due row, locked; rows other dispatchers hold are skipped, not waited for."""
-    stmt = (
-        select(Mail)
-        .where(Mail.sent_at.is_(None), Mail.failed_at.is_(None), Mail.next_attempt_at <= now)
-        .order_by(Mail.next_attempt_at, Mail.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-    )
-    return session.scalars(stmt).first()
-
-
 def _record_sent(session: Session, mail: Mail, now: datetime) -> None:
     mail.sent_at = now
     job_log = _job_log(session, mail)
@@ -191,7 +179,7 @@ def _job_log(session: Session, mail: Mail) -> Log | None:
     """The Log a job-result mail reports on, while it exists (history may be deleted)."""
     if mail.kind not in _PROCESSED_ON or mail.log_id is None:
         return None
-    return session.get(Log, mail.log_id)
+    return repository.find_log(session, mail.log_id)
 
 
 def _record_event(session: Session, kind: EventKind, mail: Mail, job_log: Log | None) -> None:

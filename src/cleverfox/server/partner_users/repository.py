@@ -5,8 +5,12 @@ from __future__ import annotations
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
 
-from cleverfox.server.kit.listing import ListQuery, page_of
+from cleverfox.server.kit.listing import ListQuery, newest_first, page_of
 from cleverfox.server.models import Partner, PartnerUser
+
+_PAGING = newest_first(
+    PartnerUser.id, added_on=PartnerUser.added_on, updated_on=PartnerUser.updated_on
+)
 
 
 def _visible(partner_id: int) -> Select[PartnerUser]:
@@ -34,8 +38,7 @@ def list_users(
         stmt = stmt.where(PartnerUser.email_folded == email.casefold())
     if (inactive := query.get("IsInactive")) is not None:
         stmt = stmt.where(PartnerUser.is_inactive == inactive)
-    return page_of(session, stmt, PartnerUser.id, query,
-                   added_on=PartnerUser.added_on, updated_on=PartnerUser.updated_on)
+    return page_of(session, stmt, _PAGING, query)
 
 
 def lock_partner(session: Session, partner_id: int) -> Partner | None:

@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from cleverfox.server.catalog.repository import find_plan_type
 from cleverfox.server.kit.datetimes import utcnow
 from cleverfox.server.kit.errors import FieldError, NotFound, ValidationFailed
 from cleverfox.server.kit.events import Actor, EventKind, record_event
 from cleverfox.server.kit.references import folded
 from cleverfox.server.kit.secrets import ServerSecret, new_api_key
-from cleverfox.server.models import Company, Partner, PartnerUser, PlanType
+from cleverfox.server.models import Company, Partner, PartnerUser
 from cleverfox.server.partners import repository
 
 
@@ -39,7 +40,7 @@ def create_partner(
 ) -> NewPartner:
     """A partner with its own company and a new API key (returned this once)."""
     _check_name(name)
-    if session.get(PlanType, plan_type_id) is None:
+    if find_plan_type(session, plan_type_id) is None:
         raise ValidationFailed([FieldError("PlanTypeId", "invalid_reference",
                                            f"No plan type {plan_type_id}.")])
     api_key = new_api_key()

@@ -7,8 +7,12 @@ from collections.abc import Iterable
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, joinedload
 
-from cleverfox.server.kit.listing import ListQuery, page_of
+from cleverfox.server.kit.listing import ListQuery, newest_first, page_of
 from cleverfox.server.models import Company, Device, Plan, Subscription
+
+_PAGING = newest_first(
+    Subscription.id, added_on=Subscription.added_on, updated_on=Subscription.updated_on
+)
 
 
 def _visible(partner_id: int) -> Select[Subscription]:
@@ -45,8 +49,7 @@ def list_subscriptions(
     stmt = _visible(partner_id)
     if (company_id := query.get("CompanyId")) is not None:
         stmt = stmt.where(Subscription.company_id == company_id)
-    return page_of(session, stmt, Subscription.id, query,
-                   added_on=Subscription.added_on, updated_on=Subscription.updated_on)
+    return page_of(session, stmt, _PAGING, query)
 
 
 def get_company(session: Session, partner_id: int, company_id: int) -> Company | None:

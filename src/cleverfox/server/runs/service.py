@@ -1,4 +1,5 @@
-"""A job's runs: the agent starts and finishes them; the server records missed and stale ones.
+"""The rules of a job's runs: the agent starts and finishes them; the server records missed
+and stale ones.
 
 A Log is written when a run starts (``Running``) or is missed (``Missed``), with a snapshot
 of the job's, device's and plan's settings at that moment. Folders in the snapshot:
@@ -9,7 +10,7 @@ of the job's, device's and plan's settings at that moment. Folders in the snapsh
   the prefix under which storage keeps the job's cloud copies (CloudKeepLast of them).
 
 Concurrency: every path locks the job's row before touching its logs (see
-``logs.repository``), and the partial unique index ``uq_logs_running_job`` keeps one
+``runs.repository``), and the partial unique index ``uq_logs_running_job`` keeps one
 Running Log per job even if a check were bypassed. Nothing here commits.
 """
 
@@ -34,19 +35,11 @@ from cleverfox.server.kit.conflicts import UniqueConflict
 from cleverfox.server.kit.errors import Conflict, FieldError, NotFound, ValidationFailed
 from cleverfox.server.kit.events import Actor, EventKind, record_event
 from cleverfox.server.kit.references import fail_if
-from cleverfox.server.logs import repository
-from cleverfox.server.logs.notifications import notify_job_missed, notify_log_finished
-from cleverfox.server.logs.schemas import (
-    COMPLETED,
-    FAILED,
-    MISSED,
-    REPORTED_ITEM,
-    RUN_FINISH,
-    RUN_START,
-    RUNNING,
-    SCHEDULE,
-)
+from cleverfox.server.logs.schemas import COMPLETED, FAILED, MISSED, RUNNING, SCHEDULE
 from cleverfox.server.models import Device, Job, JobItem, Log, LogItem
+from cleverfox.server.runs import repository
+from cleverfox.server.runs.notifications import notify_job_missed, notify_log_finished
+from cleverfox.server.runs.schemas import REPORTED_ITEM, RUN_FINISH, RUN_START
 
 STOPPED_REPORTING = "The agent stopped reporting."
 # A Schedule run started this long before NextRunOn (an agent's clock running ahead) still

@@ -15,8 +15,10 @@ from cleverfox.server.kit.dependencies import body_of
 from cleverfox.server.kit.inputs import Body, path_id
 from cleverfox.server.kit.services import services_of
 from cleverfox.server.kit.unit_of_work import UnitOfWork
-from cleverfox.server.logs import runs, service
-from cleverfox.server.logs.schemas import RUN_FINISH, RUN_START, LogView, log_out
+from cleverfox.server.logs import service as logs
+from cleverfox.server.logs.schemas import LogView, log_out
+from cleverfox.server.runs import service
+from cleverfox.server.runs.schemas import RUN_FINISH, RUN_START
 
 router = APIRouter(prefix="/api/agent", tags=["Agent"], default_response_class=Response)
 RESOURCE = ("logs", "LogId")
@@ -38,8 +40,8 @@ def start_run(
     work = UnitOfWork(services_of(request), agent.partner_id)
 
     def action(session: Session) -> LogView:
-        log = runs.start_run(session, agent.device_id, body.raw, how.now)
-        return service.written_log(session, agent.partner_id, log.id, how)
+        log = service.start_run(session, agent.device_id, body.raw, how.now)
+        return logs.written_log(session, agent.partner_id, log.id, how)
 
     return work.write(None, RESOURCE, action, log_out, status=201)
 
@@ -60,7 +62,7 @@ def finish_run(
     work = UnitOfWork(services_of(request), agent.partner_id)
 
     def action(session: Session) -> LogView:
-        log = runs.finish_run(session, agent.device_id, lid, body.raw, how.now)
-        return service.written_log(session, agent.partner_id, log.id, how)
+        log = service.finish_run(session, agent.device_id, lid, body.raw, how.now)
+        return logs.written_log(session, agent.partner_id, log.id, how)
 
     return work.write(None, RESOURCE, action, log_out)

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from cleverfox.server.kit.datetimes import utcnow
 from cleverfox.server.mail.messages import JobOutcome, JobResult, Recipients, job_result_message
-from cleverfox.server.models import Company, Device, Log, Mail
+from cleverfox.server.models import Log, Mail
+from cleverfox.server.runs.repository import names_of
 
 MAIL_KINDS = {
     JobOutcome.COMPLETED: "job_completed",
@@ -69,11 +70,10 @@ def _queue(session: Session, log: Log, outcome: JobOutcome) -> Mail | None:
 
 
 def _result(session: Session, log: Log, outcome: JobOutcome) -> JobResult:
-    company = session.get(Company, log.company_id)
-    device = session.get(Device, log.device_id)
+    company_name, device_name = names_of(session, log)
     return JobResult(
-        company_name=company.name if company else f"Company {log.company_id}",
-        device_name=device.name if device else f"Device {log.device_id}",
+        company_name=company_name or f"Company {log.company_id}",
+        device_name=device_name or f"Device {log.device_id}",
         job_name=log.name or f"Job {log.job_id}",
         outcome=outcome,
         time_zone=ZoneInfo(log.iana_time_zone_id),

@@ -15,7 +15,8 @@ The sync client (``_sync_*.py``) is generated from the async one (``_async_*.py`
 ``scripts/unasync.py``: change the async modules, then run ``make generate``.
 """
 
-from cleverfox.client._async_client import AsyncClient
+from typing import TYPE_CHECKING
+
 from cleverfox.client._retry import RetryPolicy
 from cleverfox.client._sync_client import Client
 from cleverfox.client._tls import normalize_fingerprint, ssl_context
@@ -70,6 +71,9 @@ from cleverfox.client.models import (
     TimeZone,
 )
 
+if TYPE_CHECKING:
+    from cleverfox.client._async_client import AsyncClient
+
 __all__ = [
     "APIError",
     "Actor",
@@ -121,3 +125,17 @@ __all__ = [
     "normalize_fingerprint",
     "ssl_context",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # AsyncClient is imported on first use: it brings anyio and the async namespaces, which
+    # a program of the sync client (and the command line) never needs.
+    if name == "AsyncClient":
+        from cleverfox.client._async_client import AsyncClient
+
+        return AsyncClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "AsyncClient"})

@@ -10,8 +10,10 @@ Common contract of every namespace:
 - ``get(id)`` returns the object or raises NotFound.
 - ``create``/``update``/actions send a Token (fresh, or the caller's ``token=``) and are
   retried with that same Token after an ambiguous failure; a ``duplicate_request`` answer
-  naming this resource resolves to the object the first attempt made or changed, fetched by
-  id. ``extra_attributes`` sends wire-named attributes verbatim.
+  naming what the call writes (this collection, and for an update or action this element)
+  resolves to the object the first request made or changed, fetched by id; one naming
+  anything else is raised as ``DuplicateRequest``. ``extra_attributes`` sends wire-named
+  attributes verbatim.
 - ``delete(id)`` returns the object as it was.
 """
 

@@ -6,12 +6,13 @@ STAMP := $(VENV)/.installed
 POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432
 PYTEST_ARGS ?= -n 2
 
-.PHONY: help install run test test-sqlite test-postgres lint format bench clean
+.PHONY: help install run test test-sqlite test-postgres lint format generate bench clean
 
 help:
 	@echo "make run    - start a demo server on the embedded defaults (SQLite, self-signed TLS)"
 	@echo "make test   - install everything and run the suite on SQLite, then on PostgreSQL"
-	@echo "make lint   - ruff and mypy --strict"
+	@echo "make lint   - ruff and mypy --strict; the generated sync SDK is up to date"
+	@echo "make generate - write the sync SDK (client/_sync_*.py) from the async one"
 	@echo "make bench  - benchmarks; results go to docs/benchmarks.md"
 
 $(STAMP): pyproject.toml
@@ -44,8 +45,12 @@ test-postgres: $(STAMP)
 	fi
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/mypy src benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy src benchmarks scripts
+	$(BIN)/python scripts/unasync.py --check
+
+generate: $(STAMP)
+	$(BIN)/python scripts/unasync.py
 
 format: $(STAMP)
 	$(BIN)/ruff format src tests benchmarks

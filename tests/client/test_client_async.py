@@ -7,7 +7,7 @@ import inspect
 import httpx
 import pytest
 
-from cleverfox.client import AsyncClient, Client, NotFound, ServerError
+from cleverfox.client import AsyncClient, Client, DuplicateRequest, NotFound, ServerError
 from tests.client.fakes import FakeAPI, Sleeps, company, device
 
 pytestmark = pytest.mark.anyio
@@ -123,3 +123,24 @@ async def test_async_actions_and_delete(async_client: AsyncClient, api: FakeAPI)
     assert rotated.api_key != "secret-key"
     assert gone.device_id == 3
     assert api.store["devices"] == {}
+
+
+async def test_async_token_reuse_on_another_element_is_raised(
+    async_client: AsyncClient, api: FakeAPI
+) -> None:
+    api.add("companies", **company(CompanyId=14))
+    api.add("companies", **company(CompanyId=15, Name="Fifteen"))
+    api.add("devices", **device(DeviceId=4))
+    async with async_client:
+        await async_client.companies.update(14, name="Renamed", token="crm-sync")
+        with pytest.raises(DuplicateRequest) as updated:
+            await async_client.companies.update(15, name="Other", token="crm-sync")
+        with pytest.raises(DuplicateRequest) as rotated:
+            await async_client.devices.rotate_api_key(4, token="crm-sync")
+        again = await async_client.companies.update(14, name="Twice", token="crm-sync")
+
+    assert (updated.value.resource, updated.value.id) == ("companies", 14)
+    assert (rotated.value.resource, rotated.value.id) == ("companies", 14)
+    assert api.store["companies"][15]["Name"] == "Fifteen"
+    assert api.store["devices"][4]["ApiKey"] == "secret-key"
+    assert (again.company_id, again.name) == (14, "Renamed")  # a repeat on 14 resolves to it

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 import cleverfox.client
 
 
@@ -30,3 +32,21 @@ def test_all_is_sorted_and_complete() -> None:
     assert names == sorted(names)
     for name in names:
         assert hasattr(cleverfox.client, name)
+
+
+def test_the_sync_client_loads_nothing_of_the_async_one() -> None:
+    script = (
+        "import json, sys\n"
+        "from cleverfox.client import Client\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    loaded = json.loads(result.stdout)
+    assert "anyio" not in loaded
+    assert not [m for m in loaded if m.startswith("cleverfox.client._async_")]
+    assert "AsyncClient" in dir(cleverfox.client)
+    assert cleverfox.client.AsyncClient.__name__ == "AsyncClient"
+    with pytest.raises(AttributeError, match="NoSuchClient"):
+        cleverfox.client.NoSuchClient  # noqa: B018 - the attribute access is the test

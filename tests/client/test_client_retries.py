@@ -99,6 +99,68 @@ def test_a_duplicate_naming_another_resource_is_raised(client: Client, api: Fake
     assert (raised.value.resource, raised.value.id) == ("devices", 1)
 
 
+def test_a_token_reused_for_another_element_is_raised_not_resolved(
+    client: Client, api: FakeAPI
+) -> None:
+    """Defect 6: update(15, token=T) after update(14, token=T) returned company 14."""
+    api.add("companies", **company(CompanyId=14, Name="Fourteen"))
+    api.add("companies", **company(CompanyId=15, Name="Fifteen"))
+    client.companies.update(14, name="Renamed 14", token="crm-sync")
+
+    with pytest.raises(DuplicateRequest) as raised:
+        client.companies.update(15, name="Renamed 15", token="crm-sync")
+
+    assert (raised.value.status, raised.value.resource, raised.value.id) == (409, "companies", 14)
+    assert api.store["companies"][15]["Name"] == "Fifteen"
+    assert [r.method for r in api.requests] == ["PUT", "PUT"]  # company 14 is not fetched
+
+
+def test_a_token_reused_for_an_action_on_another_element_is_raised(
+    client: Client, api: FakeAPI
+) -> None:
+    api.add("devices", **device(DeviceId=3))
+    api.add("devices", **device(DeviceId=4))
+    api.add("jobs", **job(JobId=7))
+    api.add("jobs", **job(JobId=8))
+    client.devices.update(3, name="pc-3", token="maintenance")
+    client.jobs.run_now(7, token="nightly-run")
+
+    with pytest.raises(DuplicateRequest) as rotated:
+        client.devices.rotate_api_key(4, token="maintenance")
+    with pytest.raises(DuplicateRequest) as run:
+        client.jobs.run_now(8, token="nightly-run")
+
+    assert (rotated.value.resource, rotated.value.id) == ("devices", 3)
+    assert (run.value.resource, run.value.id) == ("jobs", 7)
+    assert api.store["devices"][4]["ApiKey"] == "secret-key"  # not rotated
+
+
+def test_a_callers_token_repeated_on_the_same_element_resolves_to_it(
+    client: Client, api: FakeAPI
+) -> None:
+    api.add("companies", **company(CompanyId=14, Name="Fourteen"))
+    first = client.companies.update(14, name="Once", token="rename-14")
+    again = client.companies.update(14, name="Twice", token="rename-14")
+
+    assert (first.name, again.name) == ("Once", "Once")  # the repeat is not applied
+    assert [r.method for r in api.requests] == ["PUT", "PUT", "GET"]
+
+
+def test_a_duplicate_naming_another_element_after_a_retry_is_raised(
+    client: Client, api: FakeAPI
+) -> None:
+    """Even for the SDK's own fresh Token, only the element it wrote is its retry's result."""
+    api.add("companies", **company(CompanyId=5))
+    api.after.append(drop_response)
+    api.before.extend(
+        [lambda r: None, lambda r: error(409, "duplicate_request", resource="companies", id=6)]
+    )
+
+    with pytest.raises(DuplicateRequest) as raised:
+        client.companies.update(5, name="Renamed")
+    assert raised.value.id == 6
+
+
 def test_a_token_longer_than_50_is_refused(client: Client, api: FakeAPI) -> None:
     with pytest.raises(ValueError, match="Token"):
         client.companies.create(partner_id=1, plan_type_id=1, name="A", token="x" * 51)

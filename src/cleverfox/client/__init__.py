@@ -1,19 +1,24 @@
 """The Python SDK of the CleverFox Backup API.
 
 Owns everything a partner's program needs to speak the API of ``spec/``: the clients
-(:class:`Client`, :class:`AsyncClient`), typed models, the exception tree (``errors``), safe
-retries and TLS pinning. It speaks HTTP only and imports nothing of the server.
+(:class:`Client`, and :class:`AsyncClient` for asyncio or trio), typed models, the exception
+tree (``errors``), safe retries and TLS pinning. It speaks HTTP only and imports nothing of
+the server.
 
     from cleverfox.client import Client
 
     with Client("https://backup.example.com:8443", api_key) as client:
         for company in client.companies.list(is_inactive=False):
             print(company.company_id, company.name)
+
+The sync client (``_sync_*.py``) is generated from the async one (``_async_*.py``) by
+``scripts/unasync.py``: change the async modules, then run ``make generate``.
 """
 
-from cleverfox.client._async_client import AsyncClient
-from cleverfox.client._client import Client
+from typing import TYPE_CHECKING
+
 from cleverfox.client._retry import RetryPolicy
+from cleverfox.client._sync_client import Client
 from cleverfox.client._tls import normalize_fingerprint, ssl_context
 from cleverfox.client.enums import (
     Actor,
@@ -66,6 +71,9 @@ from cleverfox.client.models import (
     TimeZone,
 )
 
+if TYPE_CHECKING:
+    from cleverfox.client._async_client import AsyncClient
+
 __all__ = [
     "APIError",
     "Actor",
@@ -117,3 +125,17 @@ __all__ = [
     "normalize_fingerprint",
     "ssl_context",
 ]
+
+
+def __getattr__(name: str) -> object:
+    # AsyncClient is imported on first use: it brings anyio and the async namespaces, which
+    # a program of the sync client (and the command line) never needs.
+    if name == "AsyncClient":
+        from cleverfox.client._async_client import AsyncClient
+
+        return AsyncClient
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), "AsyncClient"})

@@ -66,7 +66,7 @@ class Editable(Reader[M, int]):
         where = f"{self._spec.path}.create()"
         body = encode_body(attributes, self._spec.create_names, extra, where=where)
         call = Call("POST", self._spec.collection_url, body=with_token(body, token))
-        return await self._write(call)
+        return await self._write(call, None)
 
     async def _update(
         self, id: int, changes: Mapping[str, object], token: str | None, extra: Extra
@@ -74,19 +74,23 @@ class Editable(Reader[M, int]):
         where = f"{self._spec.path}.update()"
         body = encode_body(changes, self._spec.update_names, extra, where=where)
         call = Call("PUT", self._spec.element_url(id), body=with_token(body, token))
-        return await self._write(call)
+        return await self._write(call, id)
 
     async def _action(self, id: int, action: str, token: str | None) -> M:
         url = self._spec.element_url(id, action)
-        return await self._write(Call("POST", url, body=with_token({}, token)))
+        return await self._write(Call("POST", url, body=with_token({}, token)), id)
 
-    async def _write(self, call: Call) -> M:
+    async def _write(self, call: Call, id: int | None) -> M:
+        """Send a write of element ``id`` (None: a create). A ``duplicate_request`` naming
+        what this call writes is its own earlier attempt, or a repeat with the caller's
+        Token: it resolves to that object, fetched by id. Any other is raised."""
         try:
             response = await self._session.send(call)
         except DuplicateRequest as duplicate:
-            if duplicate.id is None or not self._spec.names(duplicate.resource):
+            original = self._spec.original(duplicate, id)
+            if original is None:
                 raise
-            response = await self._session.send(Call("GET", self._spec.element_url(duplicate.id)))
+            response = await self._session.send(Call("GET", self._spec.element_url(original)))
         else:
             warn_ignored_attributes(response)
         return decode_element(response, self._model)

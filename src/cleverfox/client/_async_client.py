@@ -1,4 +1,4 @@
-"""The asynchronous client: :class:`Client`'s surface, awaited."""
+"""The client: its options, and a namespace per resource on one session."""
 
 from __future__ import annotations
 
@@ -17,11 +17,20 @@ from cleverfox.client._tls import Verify
 
 
 class AsyncClient:
-    """A partner's connection to a CleverFox Backup server, for asyncio or trio (anyio).
+    """A partner's connection to a CleverFox Backup server.
 
-    The same arguments and namespaces as :class:`~cleverfox.client.Client`; ``list``
-    returns an async iterator and every other method is a coroutine. ``sleep`` is an async
-    function (default ``anyio.sleep``).
+    ``base_url`` is ``https://host:port`` (a trailing ``/api`` is fine); ``api_key`` a
+    partner API key. TLS: ``verify=True`` trusts the system's CAs, a path trusts that CA
+    file, ``fingerprint=`` trusts exactly the certificate with that SHA-256 (hex, colons
+    optional: what a self-signed server prints at start-up) and is checked before the key
+    is sent. ``timeout`` is seconds (or an ``httpx.Timeout``); ``retries`` a count or a
+    :class:`RetryPolicy`; ``transport`` replaces the network (tests: ``httpx.MockTransport``);
+    ``proxy`` is an HTTP(S) proxy URL (the environment is not read); ``sleep`` is how the
+    client waits between retries (default ``anyio.sleep``).
+
+    Every resource is a namespace (``await client.jobs.run_now(7)``, ``async for company in
+    client.companies.list()``). Use the client in ``async with``, or ``await client.aclose()``,
+    to release its connections.
     """
 
     def __init__(

@@ -1,6 +1,4 @@
-"""Sending API calls for :class:`~cleverfox.client.AsyncClient`, with its retries.
-
-The twin of ``_sync_http``: same steps, awaited."""
+"""Sending API calls for :class:`~cleverfox.client.AsyncClient`, with its retries."""
 
 from __future__ import annotations
 
@@ -24,7 +22,7 @@ log = logging.getLogger("cleverfox.client")
 
 
 class AsyncSession:
-    """The one place requests leave an :class:`AsyncClient`: credentials, retries, error mapping.
+    """The one place requests leave the :class:`AsyncClient`: credentials, retries, errors.
 
     ``send`` returns only a 2xx response; anything else ends as a ``CleverFoxError``.
     """

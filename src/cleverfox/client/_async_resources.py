@@ -1,7 +1,4 @@
-"""The namespaces of :class:`~cleverfox.client.AsyncClient`: the twins of ``_sync_resources``.
-
-Same surface, awaited: ``list`` returns an async iterator (``async for``), the other
-methods are coroutines.
+"""The namespaces of :class:`~cleverfox.client.AsyncClient`: one per resource of the contract.
 
 Common contract of every namespace:
 
@@ -12,8 +9,10 @@ Common contract of every namespace:
 - ``get(id)`` returns the object or raises NotFound.
 - ``create``/``update``/actions send a Token (fresh, or the caller's ``token=``) and are
   retried with that same Token after an ambiguous failure; a ``duplicate_request`` answer
-  naming this resource resolves to the object the first attempt made or changed, fetched by
-  id. ``extra_attributes`` sends wire-named attributes verbatim.
+  naming what the call writes (this collection, and for an update or action this element)
+  resolves to the object the first request made or changed, fetched by id; one naming
+  anything else is raised as ``DuplicateRequest``. ``extra_attributes`` sends wire-named
+  attributes verbatim.
 - ``delete(id)`` returns the object as it was.
 """
 
@@ -23,7 +22,7 @@ import os
 from collections.abc import AsyncIterator
 from typing import Unpack
 
-import anyio
+from anyio import Path
 
 from cleverfox.client import _resources as specs
 from cleverfox.client import params as p
@@ -488,14 +487,14 @@ class LogItems(Reader[LogItem, int]):
 
         With ``resume`` an existing file is taken as the first bytes and only the rest is
         asked for (``Range``); a transfer that breaks resumes where it stopped, within the
-        client's retry policy. Without it the file is written anew. File writes run in a
-        worker thread (anyio), so the event loop is not blocked.
+        client's retry policy. Without it the file is written anew.
+        The file is written from a worker thread, so the event loop is not blocked.
         """
         url = download_url(source)
-        target = anyio.Path(path)
+        target = Path(path)
         offset = (await target.stat()).st_size if resume and await target.exists() else 0
         budget = RetryBudget(self._session.policy, replayable=True)
-        async with await anyio.open_file(target, "ab" if offset else "wb") as file:
+        async with await target.open("ab" if offset else "wb") as file:
             while True:
                 try:
                     async for chunk in self._session.download(url, offset):

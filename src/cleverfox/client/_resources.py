@@ -9,6 +9,7 @@ from urllib.parse import quote
 from cleverfox.client import models, params
 from cleverfox.client._model_base import CleverFoxModel
 from cleverfox.client._wire import wire_names
+from cleverfox.client.errors import DuplicateRequest
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,17 @@ class ResourceSpec:
         if resource is None:
             return False
         return resource.replace("_", "").replace("-", "").casefold() == self.path
+
+    def original(self, duplicate: DuplicateRequest, ident: int | None) -> int | str | None:
+        """The id of the object a ``duplicate_request`` names if it is what this call
+        writes: an object of this collection, and for an element call (``ident``: an update
+        or an action) that element itself. None when it names anything else: the Token was
+        used by another request, and the caller must hear so."""
+        if duplicate.id is None or not self.names(duplicate.resource):
+            return None
+        if ident is not None and str(duplicate.id) != str(ident):
+            return None
+        return duplicate.id
 
 
 PARTNERS = ResourceSpec(

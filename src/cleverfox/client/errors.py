@@ -206,8 +206,10 @@ class DuplicateRequest(Conflict):
     """409 ``duplicate_request``: the request's Token was already used by a request that
     succeeded; ``resource`` (e.g. ``companies``) and ``id`` name what that request made.
 
-    The SDK resolves this itself when it retried its own request; a caller sees it only
-    when it names an object of another resource than the one called.
+    The SDK resolves it to that object when it names what the call writes: the same
+    collection, and for an update or an action the same element (its own retry, or a
+    repeat with the caller's Token). A caller sees it when the Token was used for another
+    collection or another element: the Token was reused, and nothing was applied.
     """
 
     def __init__(

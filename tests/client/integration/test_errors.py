@@ -142,6 +142,40 @@ def test_a_token_used_by_another_resource_is_duplicate_request(
     assert [c.id for c in sdk.companies.list(name_contains="Other")] == []
 
 
+def test_a_token_reused_for_another_element_is_duplicate_request(
+    sdk: Client, tenant: Tenant
+) -> None:
+    """Defect 6: an update or action of device B with the Token of device A's update
+    answered device A, with no error and B unchanged."""
+    first = tenant.device
+    second = sdk.devices.create(
+        company_id=tenant.company.id,
+        subscription_id=tenant.subscription.id,
+        name="FS02",
+        time_zone_id="UTC",
+    )
+    sdk.devices.update(first.id, name="FS01 renamed", token="tok-reused-1")
+
+    with pytest.raises(DuplicateRequest) as updated:
+        sdk.devices.update(second.id, name="FS02 renamed", token="tok-reused-1")
+    with pytest.raises(DuplicateRequest) as rotated:
+        sdk.devices.rotate_api_key(second.id, token="tok-reused-1")
+
+    for caught in (updated, rotated):
+        error = caught.value
+        assert (error.status, error.code, error.resource, error.id) == (
+            409,
+            "duplicate_request",
+            "devices",
+            first.id,
+        )
+        assert error.request_id
+    unchanged = sdk.devices.get(second.id)
+    assert (unchanged.name, unchanged.api_key) == ("FS02", second.api_key)
+    again = sdk.devices.update(first.id, name="FS01 again", token="tok-reused-1")
+    assert (again.id, again.name) == (first.id, "FS01 renamed")  # a repeat: resolved
+
+
 @pytest.fixture(scope="module")
 def limited_server(
     tmp_path_factory: pytest.TempPathFactory, database_url: str | None

@@ -36,7 +36,7 @@ from tests.support.server import (
     stop_server,
 )
 
-from cleverfox.cli.operator import operator_session
+from cleverfox.cli.operator.context import operator_session
 from cleverfox.server.demo import ensure_demo
 from cleverfox.server.kit.datetimes import utcnow
 from cleverfox.server.models import Log, LogItem

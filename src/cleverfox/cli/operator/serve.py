@@ -1,60 +1,72 @@
-"""``cleverfox serve`` and ``cleverfox db upgrade``."""
+"""``cleverfox serve``, ``cleverfox demo`` and ``cleverfox db upgrade``."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
-from cleverfox.cli.operator import data_options, make_settings, open_db
+from cleverfox.cli.operator.context import (
+    Operator,
+    OperatorCommand,
+    OperatorGroup,
+    data_options,
+    pass_operator,
+    setting_option,
+)
 
 
-@click.command()
+def command(name: str) -> click.Command:
+    """The command ``name`` of this module (``cli.lazy``)."""
+    return {"serve": serve, "demo": demo, "db": db}[name]
+
+
+@click.command(cls=OperatorCommand)
 @data_options
-@click.option("--host", envvar="CLEVERFOX_HOST", help="Address to listen on (default 127.0.0.1).")
-@click.option("--port", type=int, envvar="CLEVERFOX_PORT", help="Port (default 8443).")
-@click.option(
+@setting_option("--host", envvar="CLEVERFOX_HOST", help="Address to listen on (default 127.0.0.1).")
+@setting_option("--port", type=int, envvar="CLEVERFOX_PORT", help="Port (default 8443).")
+@setting_option(
     "--storage-url", envvar="CLEVERFOX_STORAGE_URL", help="s3://bucket/prefix (default: data dir)."
 )
-@click.option("--tls-cert", type=click.Path(path_type=Path), envvar="CLEVERFOX_TLS_CERT")
-@click.option("--tls-key", type=click.Path(path_type=Path), envvar="CLEVERFOX_TLS_KEY")
-@click.option(
+@setting_option("--tls-cert", type=click.Path(path_type=Path), envvar="CLEVERFOX_TLS_CERT")
+@setting_option("--tls-key", type=click.Path(path_type=Path), envvar="CLEVERFOX_TLS_KEY")
+@setting_option(
     "--trusted-proxies",
     envvar="CLEVERFOX_TRUSTED_PROXIES",
     help="CIDR,… of TLS-terminating proxies.",
 )
-@click.option(
+@setting_option(
     "--smtp-url", envvar="CLEVERFOX_SMTP_URL", help="smtp://, smtp+starttls:// or smtps:// URL."
 )
-@click.option(
+@setting_option(
     "--secret-key-file", type=click.Path(path_type=Path), envvar="CLEVERFOX_SECRET_KEY_FILE"
 )
-@click.option(
+@setting_option(
     "--rate-limit", envvar="CLEVERFOX_RATE_LIMIT", help="RPM[,BURST] per API key; 0 = off."
 )
-@click.option("--checkin-interval", type=int, envvar="CLEVERFOX_CHECKIN_INTERVAL")
-@click.option("--missed-job-interval", type=int, envvar="CLEVERFOX_MISSED_JOB_INTERVAL")
-@click.option("--running-log-timeout", type=float, envvar="CLEVERFOX_RUNNING_LOG_TIMEOUT")
-@click.option(
+@setting_option("--checkin-interval", type=int, envvar="CLEVERFOX_CHECKIN_INTERVAL")
+@setting_option("--missed-job-interval", type=int, envvar="CLEVERFOX_MISSED_JOB_INTERVAL")
+@setting_option("--running-log-timeout", type=float, envvar="CLEVERFOX_RUNNING_LOG_TIMEOUT")
+@setting_option(
     "--workers", type=int, envvar="CLEVERFOX_WORKERS", help="Server processes (default 1)."
 )
-@click.option(
+@setting_option(
     "--public-url",
     envvar="CLEVERFOX_PUBLIC_URL",
     help="How clients reach this server, if not direct.",
 )
-@click.option(
+@setting_option(
     "--mail-from", envvar="CLEVERFOX_MAIL_FROM", help="Sender of notification and invitation mail."
 )
-@click.option(
+@setting_option(
     "--no-migrate",
     "migrate",
     flag_value=False,
     default=None,
     help="Refuse to start on an old schema instead of upgrading it.",
 )
-def serve(**options: Any) -> None:
+@pass_operator
+def serve(operator: Operator) -> None:
     """Serve the API over HTTPS until SIGTERM/SIGINT.
 
     \b
@@ -63,8 +75,7 @@ def serve(**options: Any) -> None:
     """
     from cleverfox.server.runner import serve as run
 
-    settings = make_settings(**options)
-    raise SystemExit(run(settings, on_ready=_print_lines))
+    raise SystemExit(run(operator.settings, on_ready=_print_lines))
 
 
 def _print_lines(lines: list[str]) -> None:
@@ -72,42 +83,37 @@ def _print_lines(lines: list[str]) -> None:
         click.echo(line)
 
 
-@click.group()
+@click.group(cls=OperatorGroup)
 def db() -> None:
     """The server's database."""
 
 
 @db.command("upgrade")
 @data_options
-def db_upgrade(**options: Any) -> None:
+@pass_operator
+def db_upgrade(operator: Operator) -> None:
     """Bring the database schema up to date (safe while servers run)."""
-    open_db(make_settings(**options)).dispose()
+    operator.open_database().dispose()
     click.echo("Database schema is up to date.")
 
 
-def register(cli: click.Group) -> None:
-    cli.add_command(serve)
-    cli.add_command(demo)
-    cli.add_command(db)
-
-
-@click.command()
+@click.command(cls=OperatorCommand)
 @data_options
-@click.option("--host", envvar="CLEVERFOX_HOST", help="Address to listen on (default 127.0.0.1).")
-@click.option("--port", type=int, envvar="CLEVERFOX_PORT", help="Port (default 8443).")
-def demo(**options: Any) -> None:
+@setting_option("--host", envvar="CLEVERFOX_HOST", help="Address to listen on (default 127.0.0.1).")
+@setting_option("--port", type=int, envvar="CLEVERFOX_PORT", help="Port (default 8443).")
+@pass_operator
+def demo(operator: Operator) -> None:
     """Serve on the embedded defaults with a demo partner and data; print a working curl line.
 
     \b
     Example:
       cleverfox demo            # then run the curl line it prints
     """
-    from cleverfox.cli.operator import operator_session
     from cleverfox.server.demo import ensure_demo
     from cleverfox.server.runner import serve as run
 
-    settings = make_settings(**options)
-    with operator_session(settings) as (session, secret):
+    settings = operator.settings
+    with operator.session() as (session, secret):
         made = ensure_demo(session, secret, settings.data_dir)
     cert = (settings.data_dir / "tls" / "server.crt").resolve()
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104

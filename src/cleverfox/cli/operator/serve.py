@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shlex
+import shutil
+import sys
 from pathlib import Path
 
 import click
@@ -105,27 +108,49 @@ def db_upgrade(operator: Operator) -> None:
 def demo(operator: Operator) -> None:
     """Serve on the embedded defaults with a demo partner and data; print a working curl line.
 
+    It also prints the environment that makes the API commands work in another terminal
+    (``cleverfox companies list``).
+
     \b
     Example:
       cleverfox demo            # then run the curl line it prints
     """
     from cleverfox.server.demo import ensure_demo
+    from cleverfox.server.kit.tls import ensure_certificate
     from cleverfox.server.runner import serve as run
 
     settings = operator.settings
     with operator.session() as (session, secret):
         made = ensure_demo(session, secret, settings.data_dir)
-    cert = (settings.data_dir / "tls" / "server.crt").resolve()
+    pair = None if settings.behind_proxy else ensure_certificate(settings)
     host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host  # noqa: S104
+    url = f"{'https' if pair else 'http'}://{host}:{settings.port}"
 
     def announce(lines: list[str]) -> None:
         _print_lines(lines)
         click.echo(f"Demo partner {made.partner_id}, API key: {made.api_key}")
         click.echo("Try:")
-        click.echo(
-            f"  curl --cacert {cert} -u {made.api_key}: "
-            f"https://{host}:{settings.port}/api/companies"
-        )
+        trust = f"--cacert {pair.cert_path.resolve()} " if pair else ""
+        click.echo(f"  curl {trust}-u {made.api_key}: {url}/api/companies")
+        click.echo("The command line, in another terminal:")
+        environment = {"CLEVERFOX_URL": url, "CLEVERFOX_API_KEY": made.api_key}
+        if pair is not None:
+            environment["CLEVERFOX_FINGERPRINT"] = pair.fingerprint_sha256
+        click.echo("  export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in environment.items()))
+        click.echo(f"  {installed_command()} companies list")
         click.echo("Stop with Ctrl+C.")
 
     raise SystemExit(run(settings, on_ready=announce))
+
+
+def installed_command() -> str:
+    """How another terminal runs this ``cleverfox``: by name when that name on PATH is this
+    installation's, else by the full path of this installation's script (``make run``
+    does not put ``.venv/bin`` on PATH), else through this Python."""
+    script = Path(sys.executable).with_name("cleverfox")
+    found = shutil.which("cleverfox")
+    if found is not None and script.exists() and Path(found).resolve() == script.resolve():
+        return "cleverfox"
+    if script.exists():
+        return shlex.quote(str(script.absolute()))
+    return f"{shlex.quote(sys.executable)} -m cleverfox"

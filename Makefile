@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
 POSTGRES_URL ?= postgresql://postgres@127.0.0.1:5432
 PYTEST_ARGS ?= -n 2
@@ -9,21 +10,28 @@ PYTEST_ARGS ?= -n 2
 .PHONY: help install run test test-sqlite test-postgres lint format generate bench clean
 
 help:
-	@echo "make run    - start a demo server on the embedded defaults (SQLite, self-signed TLS)"
-	@echo "make test   - install everything and run the suite on SQLite, then on PostgreSQL"
+	@echo "make run    - start a demo server on the embedded defaults (SQLite, self-signed TLS);"
+	@echo "              installs only what running needs"
+	@echo "make test   - install the dev tools too and run the suite on SQLite, then on PostgreSQL"
 	@echo "make lint   - ruff and mypy --strict; the generated sync SDK is up to date"
 	@echo "make generate - write the sync SDK (client/_sync_*.py) from the async one"
 	@echo "make bench  - benchmarks; results go to docs/benchmarks.md"
 
-$(STAMP): pyproject.toml
+# What running needs (make run): the package and its dependencies, nothing else.
+$(RUN_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+# What developing needs (make test, make lint): the dev tools on top.
+$(STAMP): pyproject.toml $(RUN_STAMP)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/cleverfox demo
 
 test: $(STAMP)

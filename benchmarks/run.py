@@ -1,10 +1,10 @@
 """``python -m benchmarks.run``: run benchmark suites and write their results document.
 
 ``make bench`` runs ``python -m benchmarks.run --output docs/benchmarks.md``, which runs the
-suites of ``all``: ``api`` and ``stacks`` (issue 2), ``logs`` (issue 3, ``benchmarks.logs``)
-and ``sdk`` (issue 4). ``profile`` (py-spy) runs only when asked for. Each suite rewrites only
-its own section of the output (see ``benchmarks.report``), headed by the date, the command
-and the machine.
+suites of ``all``: ``api`` and ``stacks`` (issue 2), ``logs`` (issue 3, ``benchmarks.logs``),
+``sdk`` (issue 4) and ``startup`` (issue 9). ``profile`` (py-spy) runs only when asked
+for. Each suite rewrites only its own section of the output (see ``benchmarks.report``),
+headed by the date, the command and the machine.
 
 Adding a suite: write a module with ``run(options: Options) -> str`` returning its Markdown
 section, and name it in ``SUITES``. Suites are imported only when they run, so one suite's
@@ -32,16 +32,21 @@ SUITES: dict[str, str | None] = {
     "logs": "benchmarks.logs:run",  # issue 3: 1,000,000 Logs over 10,000 devices, check-ins
     "sdk": "benchmarks.sdk_listing:run",  # issue 4: 100,000 Logs through the SDK vs raw httpx
     "profile": "benchmarks.profile_suite:run",
+    "startup": "benchmarks.startup_suite:run",  # issue 9: the command line's start-up
 }
-ALL = ("api", "stacks", "logs", "sdk")
+ALL = ("api", "stacks", "logs", "sdk", "startup")
 TITLES = {
     "api": "API: companies against the ceiling (issue 2)",
     "stacks": "Server stacks (issue 2)",
     "logs": "Logs and agent check-ins (issue 3)",
     "sdk": "SDK: listing Logs (issue 4)",
     "profile": "Profile of GET one company",
+    "startup": "Command line start-up (issue 9)",
 }
-CLIENTS = {"sdk": "none: this process is the client measured"}  # suites that bring their own
+CLIENTS = {
+    "sdk": "none: this process is the client measured",
+    "startup": "none: each command is a process started and timed whole",
+}  # suites that bring their own
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,7 @@
     python export_logs.py 2026-03-01 > since-march.csv
 
 Dates without a zone are UTC; the end defaults to now. The listing pages through any number
-of logs in flat memory, and each row is written as it arrives.
+of logs in flat memory, and each row is written as it arrives, so `| head` stops it early.
 """
 
 import csv
@@ -44,4 +44,11 @@ def main(since: str, until: str | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:3])
+    try:
+        main(*sys.argv[1:3])
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): not a failure to report. Point stdout at
+        # /dev/null so that Python's own flush at exit does not raise it again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)

@@ -1,5 +1,6 @@
 """``cleverfox demo`` as a newcomer meets it: a real process on a free port, its printed
-``curl`` line run as printed, and the demo data seen through the API.
+``curl`` line run as printed, the command line it prints run as printed in a fresh shell,
+the server's URL leading to the API reference, and the demo data seen through the API.
 
 The demo must show something real: companies with subscriptions, devices in several time
 zones whose agents have checked in (their keys work), jobs of several frequencies with their
@@ -36,13 +37,14 @@ from tests.support.server import (
     stop_server,
 )
 
-from cleverfox.cli.operator import operator_session
+from cleverfox.cli.operator.context import operator_session
 from cleverfox.server.demo import ensure_demo
 from cleverfox.server.kit.datetimes import utcnow
 from cleverfox.server.models import Log, LogItem
 from cleverfox.settings import Settings
 
 POSTGRES = os.environ.get("CLEVERFOX_TEST_POSTGRES") or None
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 JOB_STARTED, JOB_COMPLETED, JOB_FAILED, JOB_MISSED = 50, 51, 52, 53
 
 
@@ -85,15 +87,43 @@ def start_demo(data_dir: Path, database_url: str | None) -> DemoRun:
     return DemoRun(server, line, key, utcnow())
 
 
-def _printed_curl_line(server: ServerProcess, timeout: float = 15) -> str:
+def _printed_curl_line(server: ServerProcess) -> str:
+    return printed_line(server, "curl ")
+
+
+def printed_line(server: ServerProcess, start: str, timeout: float = 15) -> str:
+    """The first line the demo printed that starts with ``start`` (leading blanks aside)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         _drain(server)
         for line in server.output:
-            if line.strip().startswith("curl "):
+            if line.strip().startswith(start):
                 return line.strip()
         time.sleep(0.1)
-    raise AssertionError("no curl line printed:\n" + "".join(server.output))
+    raise AssertionError(f"no line {start!r}… printed:\n" + "".join(server.output))
+
+
+def cli_line(demo: DemoRun) -> str:
+    """The command the demo printed after its ``export`` line."""
+    exported = printed_line(demo.server, "export CLEVERFOX_")
+    lines = [line.strip() for line in demo.server.output]
+    return lines[lines.index(exported) + 1]
+
+
+def in_a_new_shell(
+    demo: DemoRun, tmp_path: Path, *commands: str
+) -> subprocess.CompletedProcess[str]:
+    """``commands`` run by bash after the ``export`` line the demo printed, with nothing of
+    this environment's CLEVERFOX_* and an empty config directory (no profile). Nor its
+    COLUMNS and LINES: pytest-xdist exports them, a terminal's shell keeps them to itself."""
+    skipped = ("COLUMNS", "LINES")
+    environment = {
+        k: v for k, v in os.environ.items() if not k.startswith("CLEVERFOX_") and k not in skipped
+    }
+    environment["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
+    script = "\n".join((printed_line(demo.server, "export CLEVERFOX_"), *commands))
+    return subprocess.run(["bash", "-c", script], capture_output=True, text=True,
+                          env=environment, timeout=120, check=False)
 
 
 @pytest.fixture(scope="module")
@@ -193,6 +223,58 @@ def test_log_items_and_events_match_the_logs(demo: DemoRun) -> None:
     by_log = {log["LogId"]: log for log in logs}
     for event in events[JOB_COMPLETED]:
         assert event["AddedOn"] == by_log[event["LogId"]]["UpdatedOn"]
+
+
+def test_the_banner_leads_to_the_api_reference_and_names_only_what_exists(
+    demo: DemoRun,
+) -> None:
+    url = printed_line(demo.server, "URL: ").removeprefix("URL: ")
+    reference = printed_line(demo.server, "API reference: ").removeprefix("API reference: ")
+
+    assert url == demo.server.url + "/"
+    assert reference == url + "api/docs"
+    storage = [line for line in demo.server.output if line.startswith("Storage: ")]
+    assert all(Path(line.removeprefix("Storage: ").strip()).is_dir() for line in storage)
+    with httpx.Client(verify=False, timeout=30) as browser:
+        for method in ("GET", "HEAD"):
+            sent = browser.request(method, url)
+            assert sent.status_code == 307
+            assert str(sent.url.join(sent.headers["Location"])) == reference
+        page = browser.get(url, follow_redirects=True)
+    assert page.status_code == 200 and "swagger-ui" in page.text
+
+
+def test_the_printed_command_line_works_in_another_terminal(
+    demo: DemoRun, tmp_path: Path
+) -> None:
+    exported = printed_line(demo.server, "export CLEVERFOX_")
+    done = in_a_new_shell(demo, tmp_path, cli_line(demo))
+
+    assert "CLEVERFOX_FINGERPRINT=" in exported
+    assert cli_line(demo).endswith(" companies list")
+    assert done.returncode == 0, done.stderr
+    for name in ("Northwind Traders", "Contoso Dental", "Fabrikam Legal"):
+        assert name in done.stdout  # whole: a piped table is not cut at 80 columns
+
+
+def test_a_reader_that_stops_early_ends_a_listing_without_a_traceback(
+    demo: DemoRun, tmp_path: Path
+) -> None:
+    """``| head`` closes the pipe while a listing of weeks of Logs (far more than a pipe
+    holds) is still being written: the command line and the CSV example end quietly."""
+    cleverfox = cli_line(demo).removesuffix(" companies list")
+    example = f"{shlex.quote(sys.executable)} {shlex.quote(str(EXAMPLES / 'export_logs.py'))}"
+    done = in_a_new_shell(
+        demo,
+        tmp_path,
+        f"{cleverfox} logs list --json | head -n 1 | cut -c 1-11",
+        f"{cleverfox} logs list | head -c 6",
+        "echo",
+        f"{example} 2020-01-01 | head -c 7",
+    )
+
+    assert done.stderr == ""  # no BrokenPipeError traceback, no "Exception ignored"
+    assert done.stdout.split() == ['{"AddedOn":', "LogId", "LogId,A"]
 
 
 def test_a_second_start_reuses_the_partner_and_adds_nothing(demo: DemoRun) -> None:

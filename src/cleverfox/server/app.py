@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 from starlette.types import ASGIApp
 
 from cleverfox import __version__
@@ -123,6 +123,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router)
     hot_routes_first(app, ROUTERS)
     _add_health(app, services)
+    _add_root(app)
     app.state.routers = ROUTERS
     index_route_methods(app, ROUTERS)
     install_openapi(app)
@@ -135,6 +136,13 @@ def create_app_from_env() -> ASGIApp:
     """Factory for server worker processes: settings come from ``CLEVERFOX_*`` variables."""
     settings = Settings()
     return wrap_for_proxies(create_app(settings), settings)
+
+
+def _add_root(app: FastAPI) -> None:
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+    def root() -> RedirectResponse:
+        """The server's URL, opened in a browser, leads to the API reference."""
+        return RedirectResponse("api/docs")  # relative: it holds behind a proxy's path prefix
 
 
 def _add_health(app: FastAPI, services: Services) -> None:

@@ -105,12 +105,14 @@ def settings_to_env(settings: Settings) -> dict[str, str]:
 
 
 def startup_facts(settings: Settings, pair: CertificatePair | None, port: int) -> list[str]:
-    """One line per fact an operator needs: URL, certificate fingerprint, database, storage.
+    """One line per fact an operator needs: URL, the API reference, certificate fingerprint,
+    database, storage (once it exists: a storage folder is named only when it is there).
 
     Passwords in the database and storage URLs are masked.
     """
     scheme = "https" if pair is not None else "http"
-    lines = [f"URL: {scheme}://{_url_host(settings.host)}:{port}/"]
+    url = f"{scheme}://{_url_host(settings.host)}:{port}/"
+    lines = [f"URL: {url}", f"API reference: {url}api/docs"]
     if pair is not None:
         lines.append(f"TLS certificate SHA-256 fingerprint: {pair.fingerprint_sha256}")
     else:
@@ -119,7 +121,9 @@ def startup_facts(settings: Settings, pair: CertificatePair | None, port: int) -
     if settings.public_url:
         lines.append(f"Public URL: {settings.public_url}")
     lines.append(f"Database: {mask_password(settings.resolved_database_url)}")
-    lines.append(f"Storage: {_storage(settings)}")
+    storage = _storage(settings)
+    if storage is not None:
+        lines.append(f"Storage: {storage}")
     return lines
 
 
@@ -337,10 +341,11 @@ def _url_host(host: str) -> str:
     return f"[{host}]" if ":" in host and not host.startswith("[") else host
 
 
-def _storage(settings: Settings) -> str:
+def _storage(settings: Settings) -> str | None:
     if settings.storage_url:
         return mask_password(settings.storage_url)
-    return str((settings.data_dir / "storage").resolve())
+    folder = (settings.data_dir / "storage").resolve()
+    return str(folder) if folder.is_dir() else None
 
 
 def _ignore(lines: list[str]) -> None:

@@ -501,13 +501,25 @@ def test_passwords_are_masked_in_printed_urls(url: str, shown: str) -> None:
 def test_startup_facts_name_url_fingerprint_database_and_storage(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, database_url="postgresql://u:pw@db/x", host="::1")
     pair = CertificatePair(tmp_path / "c", tmp_path / "k", "AB:CD")
+    (tmp_path / "storage").mkdir()
 
     assert startup_facts(settings, pair, 8443) == [
         "URL: https://[::1]:8443/",
+        "API reference: https://[::1]:8443/api/docs",
         f"{FINGERPRINT_LINE}AB:CD",
         "Database: postgresql+psycopg://u:***@db/x",
         f"Storage: {tmp_path.resolve() / 'storage'}",
     ]
+
+
+def test_startup_facts_name_no_storage_folder_that_does_not_exist(tmp_path: Path) -> None:
+    pair = CertificatePair(tmp_path / "c", tmp_path / "k", "AB:CD")
+
+    facts = startup_facts(Settings(data_dir=tmp_path), pair, 8443)
+    named = startup_facts(Settings(data_dir=tmp_path, storage_url="s3://u:pw@b/p"), pair, 8443)
+
+    assert not [line for line in facts if line.startswith("Storage:")]
+    assert named[-1] == "Storage: s3://u:***@b/p"
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")

@@ -5,6 +5,7 @@
 credentials from flags, the environment or a profile (``connection``), tables or JSON
 (``output``) and exit codes mapped in one place (``exits``). Resource names are plural, so
 they never clash with the operator's singular ``partner``/``plan``/``subscription`` commands.
+Nothing here imports the server.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from cleverfox.cli.api.profiles import config
 from cleverfox.cli.api.resources import RESOURCES
 
 
-def register_api_commands(cli: click.Group) -> None:
-    """Add ``config`` and one group per resource to the root command."""
-    cli.add_command(config)
-    for resource in RESOURCES:
-        group = build_group(resource)
-        if resource.name == "log-items":
-            group.add_command(download_command())
-        cli.add_command(group)
+def command(name: str) -> click.Command:
+    """``config`` or the group of the resource ``name`` (``cli.lazy``); only that group is
+    built."""
+    if name == "config":
+        return config
+    [resource] = [resource for resource in RESOURCES if resource.name == name]
+    group = build_group(resource)
+    if resource.name == "log-items":
+        group.add_command(download_command())
+    return group

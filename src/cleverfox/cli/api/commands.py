@@ -2,7 +2,7 @@
 ``create``, ``update``, ``delete`` and the actions of each resource.
 
 Each command parses, makes one SDK call, prints. Every SDK exception leaves through
-:class:`ApiGroup`, which turns it into the exit code of ``exits``.
+:func:`api_command`, which turns it into the exit code of ``exits``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from cleverfox.cli.api.connection import connection_params, pop_connection, resolve
+from cleverfox.cli.api.connection import connection_params, origins_of, pop_connection, resolve
 from cleverfox.cli.api.exits import failure
 from cleverfox.cli.api.output import Output
 from cleverfox.cli.api.resources import Action, Resource
@@ -29,20 +29,9 @@ DUPLICATE_PREVENTION_HELP = (
 )
 
 
-class ApiGroup(click.Group):
-    """A resource's command group: SDK exceptions become one-line failures with the exit
-    code ``exits`` maps them to."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except CleverFoxError as error:
-            raise failure(error) from error
-
-
 def build_group(resource: Resource) -> click.Group:
     """The command group of one resource."""
-    group = ApiGroup(resource.name, help=f"{resource.summary}\n\nSee '<command> --help'.")
+    group = click.Group(resource.name, help=f"{resource.summary}\n\nSee '<command> --help'.")
     commands = [list_command(resource), get_command(resource)]
     if resource.create is not None:
         commands.append(create_command(resource, resource.create))
@@ -63,13 +52,18 @@ def api_command(
     params: Sequence[click.Parameter],
     work: Work,
 ) -> click.Command:
-    """A command that connects (flags, environment, profile), runs ``work`` and closes."""
+    """A command that connects (flags, environment, profile), runs ``work`` and closes;
+    an SDK exception becomes a one-line failure with the exit code ``exits`` maps it to."""
 
     def callback(**values: Any) -> None:
-        connection = resolve(pop_connection(values))
+        origins = origins_of(click.get_current_context())
+        connection = resolve(pop_connection(values), origins=origins)
         output = Output(as_json=bool(values.pop("as_json")))
-        with connection.client() as client:
-            work(client, output, values)
+        try:
+            with connection.client() as client:
+                work(client, output, values)
+        except CleverFoxError as error:
+            raise failure(error, connection) from error
 
     common = [
         click.Option(

@@ -17,22 +17,30 @@ variable is unset)::
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import ssl
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
+from click.core import ParameterSource
 
-from cleverfox.client import Client
+from cleverfox.client import Client, errors
 
 DEFAULT_PROFILE = "default"
 PROFILE_KEYS = ("url", "api_key", "fingerprint", "ca_file", "insecure")
 TRUST_KEYS = ("fingerprint", "ca_file", "insecure")
 CONNECTION_OPTIONS = ("url", "api_key", "profile", "timeout", *TRUST_KEYS)
+SDK_PARAMETERS = {"base_url": "url", "api_key": "api_key"}
+"""The SDK's names of the settings, as its ValueErrors start with them."""
+PEEK_SECONDS = 5.0
+"""At most this long to fetch a refused certificate, to show its fingerprint."""
 
 
 def config_path() -> Path:
@@ -85,9 +93,13 @@ class Connection:
     ca_file: str | None = None
     insecure: bool = False
     timeout: float = 30.0
+    origins: Mapping[str, str] = field(default_factory=dict, compare=False)
+    """Where each setting came from, as a person gave it: ``--url``, ``CLEVERFOX_URL``,
+    ``url of profile 'acme' in …/config.toml``."""
 
     def client(self) -> Client:
-        """The SDK client; a bad URL, key or fingerprint is a usage error."""
+        """The SDK client; a bad URL, key or fingerprint is a usage error naming where the
+        value came from."""
         verify: bool | str = self.ca_file or not self.insecure
         try:
             return Client(
@@ -98,13 +110,58 @@ class Connection:
                 timeout=self.timeout,
             )
         except ValueError as exc:
-            raise click.UsageError(str(exc)) from None
+            raise click.UsageError(self.explain(exc)) from None
+
+    def explain(self, error: ValueError) -> str:
+        """The SDK's complaint about one of its parameters, about the option instead:
+        ``base_url must be an https:// URL`` → ``--url must be an https:// URL``."""
+        text = str(error)
+        for parameter, setting in SDK_PARAMETERS.items():
+            if text.startswith(parameter + " "):
+                shown = f" (got {self.url!r})" if setting == "url" else ""
+                return f"{self.origin(setting)} {text.removeprefix(parameter + ' ')}{shown}"
+        if "fingerprint" in text:
+            return f"{self.origin('fingerprint')}: {text}"
+        return text
+
+    def origin(self, setting: str) -> str:
+        """Where ``setting`` came from (its flag when nothing else is known)."""
+        return self.origins.get(setting) or "--" + setting.replace("_", "-")
+
+    def transport_failure(self, error: errors.TransportError) -> str:
+        """One line for a failure to reach the server: the URL tried, and how to trust a
+        certificate that was refused."""
+        if isinstance(error, errors.PinMismatch):
+            return f"{self.url}: {error} (the certificate changed, or this is another server)"
+        if isinstance(error, errors.TLSError):
+            if not _certificate_refused(error):
+                return f"{self.url}: {error}"
+            return f"{self.url}: {error}; {self._trust_hint()}"
+        if isinstance(error, errors.RequestTimeout):
+            return f"no answer from {self.url} in time ({error})"
+        if not error.request_sent:
+            return f"cannot connect to {self.url}: {error}"
+        return f"the connection to {self.url} failed: {error}"
+
+    def _trust_hint(self) -> str:
+        actual = peer_fingerprint(self.url, timeout=min(self.timeout, PEEK_SECONDS))
+        pin = f"--fingerprint {actual}" if actual else "--fingerprint SHA256"
+        return (
+            f"if it is your server's own certificate, pin it with {pin} (compare it with the "
+            "fingerprint the server printed when it started) or trust its CA with --ca-file FILE"
+        )
 
 
-def resolve(options: Mapping[str, Any], path: Path | None = None) -> Connection:
+def resolve(
+    options: Mapping[str, Any],
+    path: Path | None = None,
+    origins: Mapping[str, str] | None = None,
+) -> Connection:
     """The connection from the command's options (flags and environment, as click read
-    them) and the profile. A missing URL or key is a usage error."""
-    profile = _profile(options.get("profile"), path or config_path())
+    them; ``origins`` says which flag or variable each came from) and the profile. A
+    missing URL or key is a usage error."""
+    path = path or config_path()
+    name, profile = _profile(options.get("profile"), path)
     given = {key: options.get(key) for key in PROFILE_KEYS}
     trust = given if any(given[key] for key in TRUST_KEYS) else profile
     url = given["url"] or profile.get("url")
@@ -121,20 +178,67 @@ def resolve(options: Mapping[str, Any], path: Path | None = None) -> Connection:
         ca_file=_text(trust.get("ca_file")),
         insecure=bool(trust.get("insecure")),
         timeout=float(options.get("timeout") or 30.0),
+        origins={
+            key: (origins or {}).get(key, "")
+            if given[key]
+            else f"{key} of profile {name!r} in {path}"
+            for key in PROFILE_KEYS
+        },
     )
+
+
+def origins_of(ctx: click.Context) -> dict[str, str]:
+    """For each connection option click read, the flag or environment variable it came
+    from (``--url``, ``CLEVERFOX_URL``)."""
+    found: dict[str, str] = {}
+    for param in ctx.command.params:
+        name = param.name
+        if name not in CONNECTION_OPTIONS:
+            continue
+        source = ctx.get_parameter_source(name)
+        if source is ParameterSource.ENVIRONMENT and isinstance(param.envvar, str):
+            found[name] = param.envvar
+        elif source is ParameterSource.COMMANDLINE:
+            found[name] = param.opts[0]
+    return found
+
+
+def peer_fingerprint(url: str, *, timeout: float) -> str | None:
+    """The SHA-256 of the certificate the server at ``url`` presents, written as the server
+    prints it (``AB:CD:…``); None when it cannot be had. Read without verifying: it is
+    shown to a person to compare, never trusted here."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return None
+    try:
+        pem = ssl.get_server_certificate((parts.hostname, parts.port or 443), timeout=timeout)
+    except (OSError, ValueError):  # ssl.SSLError is an OSError
+        return None
+    digest = hashlib.sha256(ssl.PEM_cert_to_DER_cert(pem)).digest()
+    return ":".join(f"{byte:02X}" for byte in digest)
+
+
+def _certificate_refused(error: BaseException) -> bool:
+    """Whether a TLS failure is a certificate that did not verify (self-signed, unknown CA)."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    return "CERTIFICATE_VERIFY_FAILED" in str(error)
 
 
 def _text(value: object) -> str | None:
     return str(value) if value else None
 
 
-def _profile(name: str | None, path: Path) -> dict[str, Any]:
+def _profile(name: str | None, path: Path) -> tuple[str, dict[str, Any]]:
     profiles = read_profiles(path)
     if name is None:
-        return profiles.get(DEFAULT_PROFILE, {})
+        return DEFAULT_PROFILE, profiles.get(DEFAULT_PROFILE, {})
     if name not in profiles:
         raise click.UsageError(f"no profile {name!r} in {path}")
-    return profiles[name]
+    return name, profiles[name]
 
 
 def connection_params() -> list[click.Option]:

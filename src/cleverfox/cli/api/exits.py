@@ -15,7 +15,8 @@ code    meaning
 ======  ===============================================================================
 
 A failure prints one line on stderr: ``error: <what>`` with the HTTP status, the error code
-and the request id the server logged it under.
+and the request id the server logged it under; a failure to reach the server names the URL
+it tried (and, for a refused certificate, how to trust it).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import IO, Any
 
 import click
 
+from cleverfox.cli.api.connection import Connection
 from cleverfox.client import errors
 
 EXIT_OK = 0
@@ -62,16 +64,19 @@ class CommandFailed(click.ClickException):
     (click reads ``exit_code`` from the class, so each code has a subclass: see
     :func:`failure`)."""
 
-    def __init__(self, error: errors.CleverFoxError) -> None:
-        super().__init__(describe(error))
+    def __init__(self, error: errors.CleverFoxError, text: str | None = None) -> None:
+        super().__init__(text or describe(error))
         self.error = error
 
     def show(self, file: IO[Any] | None = None) -> None:
         click.echo(f"error: {self.format_message()}", err=file is None, file=file)
 
 
-def describe(error: errors.CleverFoxError) -> str:
-    """One line for a person: what failed, the status and code, the request id."""
+def describe(error: errors.CleverFoxError, connection: Connection | None = None) -> str:
+    """One line for a person: what failed, the status and code, the request id; for a
+    failure to reach the server, the URL of ``connection``."""
+    if isinstance(error, errors.TransportError) and connection is not None:
+        return connection.transport_failure(error)
     if not isinstance(error, errors.APIError):
         return str(error)
     text = f"{error.message} (HTTP {error.status} {error.code}, request {error.request_id or '-'})"
@@ -89,6 +94,6 @@ def _failure_class(code: int) -> type[CommandFailed]:
     return type(f"CommandFailed{code}", (CommandFailed,), {"exit_code": code})
 
 
-def failure(error: errors.CleverFoxError) -> CommandFailed:
+def failure(error: errors.CleverFoxError, connection: Connection | None = None) -> CommandFailed:
     """The click exception of an SDK exception, carrying its exit code."""
-    return _failure_class(exit_code_of(error))(error)
+    return _failure_class(exit_code_of(error))(error, describe(error, connection))

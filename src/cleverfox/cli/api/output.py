@@ -4,12 +4,15 @@
 per line, as it is fetched — so a listing of any length streams in flat memory and ``jq``
 reads it as it comes (``jq -s`` makes an array). Objects are printed under the API's own
 PascalCase names: their date-times with their zone, embedded objects as the server sent them.
-Tables are for people and may change.
+Tables are for people and may change. On a terminal they fit its width (or ``COLUMNS``);
+written anywhere else (``| less -S``, a file) they are as wide as their contents and never
+cut or wrapped, unless ``COLUMNS`` says otherwise.
 The progress of a listing goes to stderr, and only when stderr is a terminal.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,6 +29,8 @@ from cleverfox.client import CleverFoxModel
 
 PROGRESS_EVERY = 100
 """Listed objects between two updates of the progress line."""
+UNBOUNDED_WIDTH = 1_000_000
+"""The width of a table not written to a terminal: wider than any row, so none is cut."""
 
 
 def cell(value: object) -> str:
@@ -66,7 +71,7 @@ class Output:
 
     def __init__(self, *, as_json: bool) -> None:
         self.as_json = as_json
-        self.console = Console(highlight=False, soft_wrap=False)
+        self.console = Console(highlight=False, soft_wrap=False, width=table_width())
 
     def element(self, model: CleverFoxModel) -> None:
         """One object: a JSON document, or a table of its attributes."""
@@ -100,6 +105,14 @@ class Output:
         """A sentence for people; nothing in JSON mode (the JSON document says it)."""
         if not self.as_json:
             click.echo(text)
+
+
+def table_width() -> int | None:
+    """None (the terminal's width, or ``COLUMNS``) when stdout is a terminal or ``COLUMNS``
+    is set; else unbounded, so a piped table keeps every column whole."""
+    if sys.stdout.isatty() or os.environ.get("COLUMNS"):
+        return None
+    return UNBOUNDED_WIDTH
 
 
 @contextmanager

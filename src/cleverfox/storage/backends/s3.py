@@ -107,7 +107,9 @@ class S3Config:
 class S3Backend:
     """A ``Backend`` in ``config.bucket`` under ``config.prefix``; see the module docstring."""
 
-    def __init__(self, config: S3Config, *, session: botocore.session.Session | None = None) -> None:
+    def __init__(
+        self, config: S3Config, *, session: botocore.session.Session | None = None
+    ) -> None:
         """``session``: a botocore session to build the client from (one per backend if none).
 
         A session caches the S3 service model (~0.15 s to load), so tests that build many
@@ -157,10 +159,11 @@ class S3Backend:
 
     def size(self, name: str) -> int:
         check_name(name)
-        head = self._call(
-            "size", name, self._client.head_object, Bucket=self._bucket, Key=self._key(name)
-        )
-        return int(head["ContentLength"])
+        try:
+            return self._head(name)
+        except ObjectNotFound:
+            self._check_bucket()  # a HEAD's 404 has no body to say whether the bucket is gone
+            raise
 
     def list(self, prefix: str = "", *, start_after: str | None = None) -> Iterator[ObjectInfo]:
         check_prefix(prefix)
@@ -217,19 +220,36 @@ class S3Backend:
             response = self._client.get_object(Bucket=self._bucket, Key=key, Range=wanted)
         else:
             response = self._client.get_object(Bucket=self._bucket, Key=key)
-        with response["Body"] as stream:
-            body = stream.read()
+        stream = response["Body"]
+        try:  # not ``with``: its __enter__ hands out the raw urllib3 stream, which checks no
+            body = stream.read()  # Content-Length and raises urllib3's errors, not botocore's
+        finally:
+            stream.close()
         if wanted and "ContentRange" not in response:  # a service that ignored the range
             start, _, end = wanted.removeprefix("bytes=").partition("-")
             body = body[int(start) : int(end) + 1 if end else None]
         return body
 
+    def _head(self, name: str) -> int:
+        head = self._call(
+            "size", name, self._client.head_object, Bucket=self._bucket, Key=self._key(name)
+        )
+        return int(head["ContentLength"])
+
     def _exists(self, name: str) -> bool:
+        """Whether ``name`` exists (a missing bucket shows in the put that follows)."""
         try:
-            self.size(name)
+            self._head(name)
         except ObjectNotFound:
             return False
         return True
+
+    def _check_bucket(self) -> None:
+        """Raise ``BackendUnavailable`` if the bucket does not exist."""
+        try:
+            self._call("check", "/", self._client.head_bucket, Bucket=self._bucket)
+        except ObjectNotFound:
+            raise BackendUnavailable(f"S3 bucket {self._bucket} does not exist") from None
 
     def _check_inside(self, name: str, offset: int) -> None:
         size = self.size(name)

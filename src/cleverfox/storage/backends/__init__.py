@@ -2,7 +2,7 @@
 
 ``local`` keeps them in a directory (the embedded default), ``s3`` in a bucket of any
 S3-compatible service (imported only when used: botocore is heavy); ``RetryingBackend``
-wraps either with backoff.
+wraps either with backoff. ``open_backend(settings)`` builds the one the settings name.
 Errors: ``backends.errors``. Names: ``backends.names``.
 """
 
@@ -17,6 +17,7 @@ from cleverfox.storage.backends.errors import (
     TransientBackendError,
 )
 from cleverfox.storage.backends.local import LocalBackend
+from cleverfox.storage.backends.opening import open_backend, open_unretried
 from cleverfox.storage.backends.retrying import RetryingBackend
 
 __all__ = [
@@ -32,4 +33,6 @@ __all__ = [
     "Payload",
     "RetryingBackend",
     "TransientBackendError",
+    "open_backend",
+    "open_unretried",
 ]

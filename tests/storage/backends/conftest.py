@@ -27,6 +27,14 @@ BACKENDS = {
 }
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Backends touch no database: the PostgreSQL pass would only repeat them."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.sqlite_only)
+
+
 @pytest.fixture(scope="session")
 def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seaweed]:
     weed = start_seaweed(tmp_path_factory.mktemp("seaweed"))

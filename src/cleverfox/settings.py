@@ -12,8 +12,16 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from cleverfox.storage.backends.location import (
+    S3Location,
+    StorageLocation,
+    check_endpoint,
+    check_region,
+    parse_storage_url,
+)
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -54,6 +62,12 @@ class Settings(BaseSettings):
     port: Annotated[int, Field(ge=0, le=65535)] = 8443
     database_url: str | None = None
     storage_url: str | None = None
+    # S3 storage (``--storage-url s3://…``): the endpoint and region override the URL's; with
+    # no keys, botocore's default chain (AWS_* variables, shared files, instance roles).
+    s3_endpoint: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: SecretStr | None = None
+    s3_secret_access_key: SecretStr | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
     trusted_proxies: Annotated[tuple[IpNetwork, ...], NoDecode] = ()
@@ -107,10 +121,35 @@ class Settings(BaseSettings):
             raise ValueError("database URL must be postgresql://… or sqlite:///…")
         return value
 
+    @field_validator("storage_url")
+    @classmethod
+    def _check_storage_url(cls, value: str | None) -> str | None:
+        parse_storage_url(value)
+        return value or None
+
+    @field_validator("s3_endpoint")
+    @classmethod
+    def _check_s3_endpoint(cls, value: str | None) -> str | None:
+        return check_endpoint(value) if value else None
+
+    @field_validator("s3_region")
+    @classmethod
+    def _check_s3_region(cls, value: str | None) -> str | None:
+        return check_region(value) if value else None
+
     @model_validator(mode="after")
     def _check_tls_pair(self) -> Settings:
         if (self.tls_cert is None) != (self.tls_key is None):
             raise ValueError("--tls-cert and --tls-key go together")
+        return self
+
+    @model_validator(mode="after")
+    def _check_s3_settings(self) -> Settings:
+        given = [self.s3_endpoint, self.s3_region, self.s3_access_key_id, self.s3_secret_access_key]
+        if any(given) and not isinstance(self.storage_location, S3Location):
+            raise ValueError("the S3 settings need an s3:// --storage-url")
+        if (self.s3_access_key_id is None) != (self.s3_secret_access_key is None):
+            raise ValueError("S3 access key id and secret access key go together")
         return self
 
     @property
@@ -124,6 +163,11 @@ class Settings(BaseSettings):
         if url.startswith("postgresql://"):
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         return url
+
+    @property
+    def storage_location(self) -> StorageLocation:
+        """Where backup data lives (``--storage-url``, validated when the settings were made)."""
+        return parse_storage_url(self.storage_url)
 
     @property
     def secret_key_path(self) -> Path:

@@ -33,6 +33,7 @@ from types import FrameType
 from typing import Any
 from urllib.parse import urlsplit
 
+from pydantic import SecretStr
 from uvicorn import Config, Server
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -101,6 +102,10 @@ def settings_to_env(settings: Settings) -> dict[str, str]:
     for name, value in settings.model_dump(mode="json").items():
         if value is not None:
             env[ENV_PREFIX + name.upper()] = _env_text(value)
+    for name in Settings.model_fields:  # the JSON dump masks secrets; the workers need them
+        secret = getattr(settings, name)
+        if isinstance(secret, SecretStr):
+            env[ENV_PREFIX + name.upper()] = secret.get_secret_value()
     return env
 
 

@@ -464,6 +464,10 @@ def test_settings_survive_the_trip_through_the_environment(
         running_log_timeout=1.5,
         workers=3,
         migrate=False,
+        storage_url="s3://backups/cfx?region=eu-west-1",
+        s3_endpoint="https://s3.example.test",
+        s3_access_key_id="AKIAEXAMPLE",
+        s3_secret_access_key="s3-secret",
     )
     for key in [k for k in os.environ if k.upper().startswith("CLEVERFOX_")]:
         monkeypatch.delenv(key)

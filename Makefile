@@ -54,6 +54,7 @@ test-postgres: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 	$(BIN)/mypy src benchmarks scripts
 	$(BIN)/python scripts/unasync.py --check
 
@@ -61,8 +62,8 @@ generate: $(STAMP)
 	$(BIN)/python scripts/unasync.py
 
 format: $(STAMP)
-	$(BIN)/ruff format src tests benchmarks
-	$(BIN)/ruff check --fix src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks scripts
+	$(BIN)/ruff check --fix src tests benchmarks scripts
 
 BENCH_STAMP := $(VENV)/.installed-bench
 

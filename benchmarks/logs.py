@@ -74,8 +74,12 @@ FIRST_CHECKINS = "first check-in of each device"
 ROUTINE_CHECKINS = "routine check-in of each device"
 SUSTAINED_CHECKINS = "sustained: 1,000 agents for 10 s (wrk)"
 SUSTAINED_SECONDS = 10.0
-FACTS = {"Hostname": "", "OsName": "Windows Server 2022", "OsVersion": "10.0.20348",
-         "AgentVersion": "1.4.2"}
+FACTS = {
+    "Hostname": "",
+    "OsName": "Windows Server 2022",
+    "OsVersion": "10.0.20348",
+    "AgentVersion": "1.4.2",
+}
 
 
 @dataclass(frozen=True)
@@ -115,8 +119,10 @@ def run(options: Options) -> str:
         with engine_context as engine, servers.running(servers.UVICORN, engine) as server:
             print(f"logs suite: {name}: seeding", flush=True)
             fleet = build(server, engine)
-            print(f"  seeded {fleet.logs:,} Logs, {fleet.log_items:,} Log Items: "
-                  f"{_seconds(fleet)}", flush=True)
+            print(
+                f"  seeded {fleet.logs:,} Logs, {fleet.log_items:,} Log Items: {_seconds(fleet)}",
+                flush=True,
+            )
             results.append(_measure(name, options, server, engine, fleet))
     load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
     notes.append(f"Load average at the end: {load}.")
@@ -137,7 +143,10 @@ def _engines(
 
 
 def _measure(
-    name: str, options: Options, server: servers.RunningServer, engine: servers.Engine,
+    name: str,
+    options: Options,
+    server: servers.RunningServer,
+    engine: servers.Engine,
     fleet: Fleet,
 ) -> EngineResult:
     result = EngineResult(name, fleet)
@@ -172,12 +181,12 @@ def _queries(fleet: Fleet) -> dict[str, list[Target]]:
             Target("GET", f"/api/logs?DeviceId={d}&PageSize={PAGE_SIZE}", auth) for d in first
         ],
         DEEP_PAGE: [
-            Target("GET", f"/api/logs?DeviceId={d}&PageSize={PAGE_SIZE}&BeforeId={before(d)}",
-                    auth)
+            Target("GET", f"/api/logs?DeviceId={d}&PageSize={PAGE_SIZE}&BeforeId={before(d)}", auth)
             for d in deep
         ],
-        FAILED: [Target("GET", f"/api/logs?CompanyId={c}&JobStatus=Failed", auth)
-                 for c in companies],
+        FAILED: [
+            Target("GET", f"/api/logs?CompanyId={c}&JobStatus=Failed", auth) for c in companies
+        ],
     }
 
 
@@ -186,20 +195,24 @@ def _basic(api_key: str) -> str:
 
 
 def _cell(
-    options: Options, server: servers.RunningServer, query: str, requests: list[Target],
+    options: Options,
+    server: servers.RunningServer,
+    query: str,
+    requests: list[Target],
     clients: int,
 ) -> Cell:
     """A warm-up at this concurrency, then a run sized by the warm-up's rate for
     ``REQUESTS_PER_CELL`` requests (within ``CELL_SECONDS``)."""
-    warm = drive(options.generator, server.url, requests, connections=clients,
-                 seconds=WARMUP_SECONDS)
+    warm = drive(
+        options.generator, server.url, requests, connections=clients, seconds=WARMUP_SECONDS
+    )
     rate = warm.requests_per_second or 1.0
     seconds = min(max(REQUESTS_PER_CELL / rate * 1.1, CELL_SECONDS[0]), CELL_SECONDS[1])
     before = servers.cpu_seconds(server.process.pid)
-    measured = drive(options.generator, server.url, requests, connections=clients,
-                     seconds=seconds)
-    cell = Cell(query, measured, _cpu_ms(before, servers.cpu_seconds(server.process.pid),
-                                          measured.requests))
+    measured = drive(options.generator, server.url, requests, connections=clients, seconds=seconds)
+    cell = Cell(
+        query, measured, _cpu_ms(before, servers.cpu_seconds(server.process.pid), measured.requests)
+    )
     print(f"  {query:48} c={clients:<2} {_summary(measured)}", flush=True)
     return cell
 
@@ -211,8 +224,10 @@ def _cpu_ms(before: float | None, after: float | None, requests: int) -> float |
 
 
 def _summary(m: Measurement) -> str:
-    return (f"{m.requests:6} requests {m.requests_per_second:7.1f}/s  p50 {m.p50_ms:8.2f} ms"
-            f"  p99 {m.p99_ms:8.2f} ms  errors {m.errors}")
+    return (
+        f"{m.requests:6} requests {m.requests_per_second:7.1f}/s  p50 {m.p50_ms:8.2f} ms"
+        f"  p99 {m.p99_ms:8.2f} ms  errors {m.errors}"
+    )
 
 
 # ---- in this process: the SQL alone, the page without HTTP, the plans ------------------------
@@ -222,8 +237,12 @@ def _in_process(
     engine: servers.Engine, fleet: Fleet, queries: dict[str, list[Target]]
 ) -> list[InProcess]:
     db = Database(engine.settings.resolved_database_url, pool_size=1)
-    how = Presentation(read_secret(engine.settings.secret_key_path), "https://127.0.0.1",
-                       online_window(engine.settings), utcnow())
+    how = Presentation(
+        read_secret(engine.settings.secret_key_path),
+        "https://127.0.0.1",
+        online_window(engine.settings),
+        utcnow(),
+    )
     partner_id = fleet.partner.partner_id
     try:
         timings = []
@@ -235,9 +254,12 @@ def _in_process(
                 page.append(_page_ms(db, partner_id, query, how))
             plan = _plan(db, partner_id, _params(requests[0].path))
             timings.append(InProcess(name, sql, page, plan))
-            print(f"  in process: {name:48} list query p50 {_pct(sql, 50):6.2f} "
-                  f"p99 {_pct(sql, 99):6.2f} ms; page p50 {_pct(page, 50):6.2f} "
-                  f"p99 {_pct(page, 99):6.2f} ms", flush=True)
+            print(
+                f"  in process: {name:48} list query p50 {_pct(sql, 50):6.2f} "
+                f"p99 {_pct(sql, 99):6.2f} ms; page p50 {_pct(page, 50):6.2f} "
+                f"p99 {_pct(page, 99):6.2f} ms",
+                flush=True,
+            )
         return timings
     finally:
         db.dispose()
@@ -279,8 +301,9 @@ def _plan(db: Database, partner_id: int, params: list[tuple[str, str]]) -> str:
     """The plan of the list query ``repository.log_rows`` sends for ``params``."""
     seen: list[tuple[str, Any]] = []
 
-    def capture(_conn: Connection, _cursor: Any, statement: str, parameters: Any,
-                _context: Any, _many: bool) -> None:
+    def capture(
+        _conn: Connection, _cursor: Any, statement: str, parameters: Any, _context: Any, _many: bool
+    ) -> None:
         if statement.lstrip().upper().startswith("SELECT") and " logs" in statement:
             seen.append((statement, parameters))
 
@@ -316,10 +339,15 @@ def _checkins(
     a new TLS connection), the server's throughput when the client is not the limit."""
     devices = [d.device_id for d in fleet.devices[5::10]][:CHECKIN_DEVICES]
     requests = [
-        Target("POST", "/api/agent/checkin",
-                (("Authorization", _basic(fleet.api_keys[device])),
-                 ("Content-Type", "application/json")),
-                json.dumps({**FACTS, "Hostname": f"pc-{device}"}).encode())
+        Target(
+            "POST",
+            "/api/agent/checkin",
+            (
+                ("Authorization", _basic(fleet.api_keys[device])),
+                ("Content-Type", "application/json"),
+            ),
+            json.dumps({**FACTS, "Hostname": f"pc-{device}"}).encode(),
+        )
         for device in devices
     ]
     cells = []
@@ -332,8 +360,14 @@ def _checkins(
     if isinstance(options.generator, Wrk):
         closing = [replace(r, headers=(*r.headers, ("Connection", "close"))) for r in requests]
         before = servers.cpu_seconds(server.process.pid)
-        measured = drive(options.generator, server.url, closing, connections=len(closing),
-                         seconds=SUSTAINED_SECONDS, timeout=CHECKIN_TIMEOUT_SECONDS)
+        measured = drive(
+            options.generator,
+            server.url,
+            closing,
+            connections=len(closing),
+            seconds=SUSTAINED_SECONDS,
+            timeout=CHECKIN_TIMEOUT_SECONDS,
+        )
         cpu = _cpu_ms(before, servers.cpu_seconds(server.process.pid), measured.requests)
         cells.append(Cell(SUSTAINED_CHECKINS, measured, cpu))
         print(f"  check-ins, {SUSTAINED_CHECKINS:38} {_summary(measured)}", flush=True)
@@ -363,15 +397,23 @@ def _seconds(fleet: Fleet) -> str:
 
 
 def _section(results: list[EngineResult], notes: list[str], options: Options) -> str:
-    client = ("wrk, one thread, a different request each time (a Lua script)"
-              if isinstance(options.generator, Wrk)
-              else "httpx (asyncio) in the suite's own process: wrk is not installed")
+    client = (
+        "wrk, one thread, a different request each time (a Lua script)"
+        if isinstance(options.generator, Wrk)
+        else "httpx (asyncio) in the suite's own process: wrk is not installed"
+    )
     parts = [_intro(results, client), *notes]
     if results:
-        parts += ["### Over HTTPS (target: p99 <= 50 ms)", _http_table(results),
-                  "### In the server's database, no HTTP", _in_process_table(results),
-                  "### Agent check-ins", _checkin_table(results),
-                  "### Query plans", _plans(results)]
+        parts += [
+            "### Over HTTPS (target: p99 <= 50 ms)",
+            _http_table(results),
+            "### In the server's database, no HTTP",
+            _in_process_table(results),
+            "### Agent check-ins",
+            _checkin_table(results),
+            "### Query plans",
+            _plans(results),
+        ]
     return "\n\n".join(parts)
 
 
@@ -398,10 +440,13 @@ def _intro(results: list[EngineResult], client: str) -> str:
     ]
     for result in results:
         fleet = result.fleet
-        statuses = " / ".join(f"{fleet.statuses.get(s, 0):,}"
-                              for s in ("Completed", "Failed", "Missed"))
-        lines.append(f"| {result.engine} | {fleet.logs:,} | {fleet.log_items:,} | {statuses} "
-                     f"| {_seconds(fleet)} |")
+        statuses = " / ".join(
+            f"{fleet.statuses.get(s, 0):,}" for s in ("Completed", "Failed", "Missed")
+        )
+        lines.append(
+            f"| {result.engine} | {fleet.logs:,} | {fleet.log_items:,} | {statuses} "
+            f"| {_seconds(fleet)} |"
+        )
     return "\n".join(lines)
 
 
@@ -410,27 +455,58 @@ def _http_table(results: list[EngineResult]) -> str:
     for result in results:
         for cell in result.cells:
             m = cell.measurement
-            rows.append((
-                result.engine, cell.query, m.connections, m.requests,
-                f"{m.requests_per_second:.1f}", f"{m.p50_ms:.1f}", f"{m.p99_ms:.1f}",
-                "yes" if m.p99_ms <= TARGET_P99_MS and not m.errors else "**no**",
-                m.errors, _fmt(cell.server_cpu_ms),
-            ))
-    header = ("Engine", "Query", "Clients", "Requests", "req/s", "p50 ms", "p99 ms",
-              "p99 <= 50 ms", "Errors", "Server CPU ms/req")
+            rows.append(
+                (
+                    result.engine,
+                    cell.query,
+                    m.connections,
+                    m.requests,
+                    f"{m.requests_per_second:.1f}",
+                    f"{m.p50_ms:.1f}",
+                    f"{m.p99_ms:.1f}",
+                    "yes" if m.p99_ms <= TARGET_P99_MS and not m.errors else "**no**",
+                    m.errors,
+                    _fmt(cell.server_cpu_ms),
+                )
+            )
+    header = (
+        "Engine",
+        "Query",
+        "Clients",
+        "Requests",
+        "req/s",
+        "p50 ms",
+        "p99 ms",
+        "p99 <= 50 ms",
+        "Errors",
+        "Server CPU ms/req",
+    )
     return report.table(header, rows)
 
 
 def _in_process_table(results: list[EngineResult]) -> str:
     rows = [
-        (result.engine, timing.query, len(timing.sql),
-         f"{_pct(timing.sql, 50):.2f}", f"{_pct(timing.sql, 99):.2f}",
-         f"{_pct(timing.page, 50):.2f}", f"{_pct(timing.page, 99):.2f}")
+        (
+            result.engine,
+            timing.query,
+            len(timing.sql),
+            f"{_pct(timing.sql, 50):.2f}",
+            f"{_pct(timing.sql, 99):.2f}",
+            f"{_pct(timing.page, 50):.2f}",
+            f"{_pct(timing.page, 99):.2f}",
+        )
         for result in results
         for timing in result.in_process
     ]
-    header = ("Engine", "Query", "Samples", "List query p50 ms", "List query p99 ms",
-              "Whole page p50 ms", "Whole page p99 ms")
+    header = (
+        "Engine",
+        "Query",
+        "Samples",
+        "List query p50 ms",
+        "List query p99 ms",
+        "Whole page p50 ms",
+        "Whole page p99 ms",
+    )
     return report.table(header, rows) + (
         "\n\n*List query*: `logs.repository.log_rows` (the one SELECT the indexes serve, and its "
         "rows). *Whole page*: `logs.service.read_logs` and `log_out` for every Log — the "
@@ -445,13 +521,30 @@ def _checkin_table(results: list[EngineResult]) -> str:
     for result in results:
         for cell in result.checkins:
             m = cell.measurement
-            rows.append((
-                result.engine, cell.query, m.requests, f"{m.seconds:.1f}",
-                f"{m.requests_per_second:.1f}", f"{m.p50_ms:,.0f}", f"{m.p99_ms:,.0f}",
-                m.errors, _fmt(cell.server_cpu_ms),
-            ))
-    header = ("Engine", "1,000 devices at once", "Answered", "Seconds (to the last)",
-              "Check-ins/s", "p50 ms", "p99 ms", "Errors", "Server CPU ms/check-in")
+            rows.append(
+                (
+                    result.engine,
+                    cell.query,
+                    m.requests,
+                    f"{m.seconds:.1f}",
+                    f"{m.requests_per_second:.1f}",
+                    f"{m.p50_ms:,.0f}",
+                    f"{m.p99_ms:,.0f}",
+                    m.errors,
+                    _fmt(cell.server_cpu_ms),
+                )
+            )
+    header = (
+        "Engine",
+        "1,000 devices at once",
+        "Answered",
+        "Seconds (to the last)",
+        "Check-ins/s",
+        "p50 ms",
+        "p99 ms",
+        "Errors",
+        "Server CPU ms/check-in",
+    )
     checked = ", ".join(f"{r.engine}: {r.checked_in:,} of {CHECKIN_DEVICES:,}" for r in results)
     return report.table(header, rows) + (
         f"\n\nEach check-in on its own new TLS connection, so its cost includes the "

@@ -131,10 +131,12 @@ def finish(db: Database) -> None:
     tables = ("devices", "jobs", "job_items", "logs", "log_items")
     with db.writing() as session:
         for name in tables:
-            session.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608 - ours
-                f"(SELECT max(id) FROM {name}))"
-            ))
+            session.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "  # noqa: S608 - ours
+                    f"(SELECT max(id) FROM {name}))"
+                )
+            )
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         for name in tables:
             connection.exec_driver_sql(f"VACUUM (ANALYZE) {name}")

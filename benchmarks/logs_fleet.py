@@ -70,7 +70,7 @@ _LOGS = cast(Table, Log.__table__)
 _LOG_ITEMS = cast(Table, LogItem.__table__)
 ERRORS = (
     "Access denied: D:\\Shares\\HR\\Payroll.xlsx",
-    "pg_dump: error: connection to server at \"db01\" (10.0.0.5), port 5432 failed: timeout",
+    'pg_dump: error: connection to server at "db01" (10.0.0.5), port 5432 failed: timeout',
     "Not enough space on the local archive volume (E:).",
     "The upload was interrupted: connection reset by peer.",
 )
@@ -150,7 +150,10 @@ def build(server: RunningServer, engine: Engine, logs: int = LOGS) -> Fleet:
 def _client(server: RunningServer, api_key: str) -> httpx.Client:
     # The server's certificate is self-signed and this is loopback: nothing to verify against.
     return httpx.Client(
-        base_url=server.url, auth=(api_key, ""), verify=False, timeout=60  # noqa: S501
+        base_url=server.url,
+        auth=(api_key, ""),
+        verify=False,  # noqa: S501
+        timeout=60,
     )
 
 
@@ -183,39 +186,90 @@ def _template_run(
     server: RunningServer, client: httpx.Client, company_id: int, subscription_id: int
 ) -> tuple[int, int, int]:
     """The template device, job and job items, and one finished run: (device, job, log) ids."""
-    device = _created(client.post("/api/devices", json={
-        "CompanyId": company_id, "SubscriptionId": subscription_id, "Name": "PC-00000",
-        "TimeZoneId": TIME_ZONE,
-    }))
+    device = _created(
+        client.post(
+            "/api/devices",
+            json={
+                "CompanyId": company_id,
+                "SubscriptionId": subscription_id,
+                "Name": "PC-00000",
+                "TimeZoneId": TIME_ZONE,
+            },
+        )
+    )
     tomorrow = datetime.now(ZoneInfo(device["IanaTimeZoneId"])) + timedelta(days=1)
-    job = _created(client.post("/api/jobs", json={
-        "DeviceId": device["DeviceId"], "Name": "Nightly", "Frequency": "Daily", "Every": 1,
-        "NextRunOn": tomorrow.strftime("%Y-%m-%dT02:00:00"), "LateAfter": 120,
-        "CloudKeepLast": 30, "LocalKeepLast": 7,
-    }))
-    folder = _created(client.post("/api/jobitems", json={
-        "JobId": job["JobId"], "Name": "Shares", "BackupTypeId": 1,
-        "BaseFolder": "D:\\Shares", "SearchPatterns": "*.*", "IncludeSubFolders": True,
-        "ExcludePatterns": "*.tmp;~$*",
-    }))
-    database = _created(client.post("/api/jobitems", json={
-        "JobId": job["JobId"], "Name": "Accounting", "BackupTypeId": 3, "ServerName": "db01",
-        "DatabaseName": "accounting", "Username": "backup", "Password": "s3cret-Backup!",
-    }))
+    job = _created(
+        client.post(
+            "/api/jobs",
+            json={
+                "DeviceId": device["DeviceId"],
+                "Name": "Nightly",
+                "Frequency": "Daily",
+                "Every": 1,
+                "NextRunOn": tomorrow.strftime("%Y-%m-%dT02:00:00"),
+                "LateAfter": 120,
+                "CloudKeepLast": 30,
+                "LocalKeepLast": 7,
+            },
+        )
+    )
+    folder = _created(
+        client.post(
+            "/api/jobitems",
+            json={
+                "JobId": job["JobId"],
+                "Name": "Shares",
+                "BackupTypeId": 1,
+                "BaseFolder": "D:\\Shares",
+                "SearchPatterns": "*.*",
+                "IncludeSubFolders": True,
+                "ExcludePatterns": "*.tmp;~$*",
+            },
+        )
+    )
+    database = _created(
+        client.post(
+            "/api/jobitems",
+            json={
+                "JobId": job["JobId"],
+                "Name": "Accounting",
+                "BackupTypeId": 3,
+                "ServerName": "db01",
+                "DatabaseName": "accounting",
+                "Username": "backup",
+                "Password": "s3cret-Backup!",
+            },
+        )
+    )
     with _client(server, device["ApiKey"]) as agent:
         log = _created(agent.post("/api/agent/logs", json={"JobId": job["JobId"]}))
-        _created(agent.put(f"/api/agent/logs/{log['LogId']}", json={
-            "JobStatus": "Completed",
-            "LogItems": [
-                {"JobItemId": folder["JobItemId"], "BackupFolder": "shares/0",
-                 "BackupFileName": "shares.zip", "BackupFileSize": 734_003_200,
-                 "BackupListName": "shares.lst", "BackupListSize": 1_048_576,
-                 "BackupListCount": 18_000},
-                {"JobItemId": database["JobItemId"], "ServerVersion": "16.4",
-                 "ServerEdition": "PostgreSQL", "BackupFolder": "accounting/0",
-                 "BackupFileName": "accounting.dump", "BackupFileSize": 209_715_200},
-            ],
-        }))
+        _created(
+            agent.put(
+                f"/api/agent/logs/{log['LogId']}",
+                json={
+                    "JobStatus": "Completed",
+                    "LogItems": [
+                        {
+                            "JobItemId": folder["JobItemId"],
+                            "BackupFolder": "shares/0",
+                            "BackupFileName": "shares.zip",
+                            "BackupFileSize": 734_003_200,
+                            "BackupListName": "shares.lst",
+                            "BackupListSize": 1_048_576,
+                            "BackupListCount": 18_000,
+                        },
+                        {
+                            "JobItemId": database["JobItemId"],
+                            "ServerVersion": "16.4",
+                            "ServerEdition": "PostgreSQL",
+                            "BackupFolder": "accounting/0",
+                            "BackupFileName": "accounting.dump",
+                            "BackupFileSize": 209_715_200,
+                        },
+                    ],
+                },
+            )
+        )
     return device["DeviceId"], job["JobId"], log["LogId"]
 
 
@@ -258,24 +312,44 @@ def _seed_devices(
         item_ids = (first_item + 2 * number - 2, first_item + 2 * number - 1)
         if not number:
             item_ids = (template.job_items[0]["id"], template.job_items[1]["id"])
-        fleet.devices.append(FleetDevice(
-            device_id, fleet.company_ids[company], subscription, job_id, item_ids,
-            number % LONG_HISTORY_EVERY == 0,
-        ))
+        fleet.devices.append(
+            FleetDevice(
+                device_id,
+                fleet.company_ids[company],
+                subscription,
+                job_id,
+                item_ids,
+                number % LONG_HISTORY_EVERY == 0,
+            )
+        )
         if not number:  # the template itself: made through the API already
             fleet.api_keys[device_id] = secret.decrypt(template.device["api_key_encrypted"])
             continue
         api_key = new_api_key(DEVICE_KEY_PREFIX)
         fleet.api_keys[device_id] = api_key
         name = f"PC-{number:05}"
-        devices.append({
-            **template.device, "id": device_id, "name": name, "name_folded": folded(name),
-            "company_id": fleet.company_ids[company], "subscription_id": subscription,
-            "api_key_encrypted": secret.encrypt(api_key), "api_key_digest": secret.digest(api_key),
-            "added_on": added_on,
-        })
-        jobs.append({**template.job, "id": job_id, "device_id": device_id,
-                     "company_id": fleet.company_ids[company], "added_on": added_on})
+        devices.append(
+            {
+                **template.device,
+                "id": device_id,
+                "name": name,
+                "name_folded": folded(name),
+                "company_id": fleet.company_ids[company],
+                "subscription_id": subscription,
+                "api_key_encrypted": secret.encrypt(api_key),
+                "api_key_digest": secret.digest(api_key),
+                "added_on": added_on,
+            }
+        )
+        jobs.append(
+            {
+                **template.job,
+                "id": job_id,
+                "device_id": device_id,
+                "company_id": fleet.company_ids[company],
+                "added_on": added_on,
+            }
+        )
         for item_id, base in zip(item_ids, template.job_items, strict=True):
             items.append({**base, "id": item_id, "job_id": job_id, "added_on": added_on})
     with db.writing() as session:
@@ -374,8 +448,16 @@ def _next_run(timeline: _Timeline, log_id: int, moment: datetime, zone: ZoneInfo
     seconds = 0 if status == "Missed" else rng.randint(90, 600 if status == "Failed" else 3600)
     finished = moment + timedelta(seconds=seconds)
     timeline.busy_until[device.device_id] = finished
-    return _Run(log_id, device, moment, status, trigger, seconds, _local(moment, zone),
-                _local(finished, zone))
+    return _Run(
+        log_id,
+        device,
+        moment,
+        status,
+        trigger,
+        seconds,
+        _local(moment, zone),
+        _local(finished, zone),
+    )
 
 
 def _local(moment: datetime, zone: ZoneInfo) -> datetime:
@@ -399,21 +481,35 @@ def _log_row(shape: Shape, partner_id: int, run: _Run) -> Row:
     device, started = run.device, stored(run.started)
     due = run.local_started.replace(minute=0, second=0, microsecond=0)
     values = {
-        "id": run.log_id, "company_id": device.company_id, "device_id": device.device_id,
-        "job_id": device.job_id, "subscription_id": device.subscription_id,
+        "id": run.log_id,
+        "company_id": device.company_id,
+        "device_id": device.device_id,
+        "job_id": device.job_id,
+        "subscription_id": device.subscription_id,
         **_folders(partner_id, device),
         "next_run_on": stored(due + timedelta(days=1) if run.trigger == "RunNow" else due),
-        "job_status": run.status, "trigger": run.trigger, "added_on": started,
+        "job_status": run.status,
+        "trigger": run.trigger,
+        "added_on": started,
         "error_messages": ERRORS[run.log_id % len(ERRORS)] if run.status == "Failed" else None,
     }
     if run.status == "Missed":
-        values.update(next_run_on=stored(due - timedelta(hours=3)), job_started_on=None,
-                      started_utc=None, job_completed_on=None, duration_seconds=None,
-                      updated_on=None)
+        values.update(
+            next_run_on=stored(due - timedelta(hours=3)),
+            job_started_on=None,
+            started_utc=None,
+            job_completed_on=None,
+            duration_seconds=None,
+            updated_on=None,
+        )
         return shape.row(values)
-    values.update(job_started_on=stored(run.local_started), started_utc=started,
-                  job_completed_on=stored(run.local_finished), duration_seconds=run.seconds,
-                  updated_on=stored(run.finished))
+    values.update(
+        job_started_on=stored(run.local_started),
+        started_utc=started,
+        job_completed_on=stored(run.local_finished),
+        duration_seconds=run.seconds,
+        updated_on=stored(run.finished),
+    )
     return shape.row(values)
 
 
@@ -423,7 +519,7 @@ def _folders(partner_id: int, device: FleetDevice) -> dict[str, str]:
     return {
         "archive_folder": f"archive/job-{device.job_id}",
         "upload_folder": f"partners/{partner_id}/companies/{device.company_id}"
-                         f"/devices/{device.device_id}/jobs/{device.job_id}",
+        f"/devices/{device.device_id}/jobs/{device.job_id}",
     }
 
 
@@ -436,8 +532,12 @@ def _item_rows(shapes: list[Shape], run: _Run, ids: Iterator[int]) -> list[Row]:
     for shape, job_item_id in zip(shapes, device.item_ids, strict=True):
         base = shape.template
         values = {
-            "id": next(ids), "log_id": run.log_id, "company_id": device.company_id,
-            "device_id": device.device_id, "job_id": device.job_id, "job_item_id": job_item_id,
+            "id": next(ids),
+            "log_id": run.log_id,
+            "company_id": device.company_id,
+            "device_id": device.device_id,
+            "job_id": device.job_id,
+            "job_item_id": job_item_id,
             "backup_folder": f"{base['name'].lower()}/{run.log_id}",
             "backup_file_name": f"{stamp}-{base['backup_file_name']}",
             "backup_file_size": base["backup_file_size"] + run.log_id % 65_536 * 512,
@@ -477,5 +577,3 @@ def _update_jobs(db: Database, timeline: _Timeline) -> None:
     ]
     with db.writing() as session:
         session.connection().execute(stmt, rows)
-
-

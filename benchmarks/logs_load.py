@@ -65,8 +65,14 @@ def _wrk(
         script = Path(tmp) / "requests.lua"
         script.write_text(_script(requests))
         command = [
-            executable, "-t1", f"-c{connections}", f"-d{max(1, round(seconds))}s",
-            f"--timeout={max(1, round(timeout))}s", "-s", str(script), base_url + "/",
+            executable,
+            "-t1",
+            f"-c{connections}",
+            f"-d{max(1, round(seconds))}s",
+            f"--timeout={max(1, round(timeout))}s",
+            "-s",
+            str(script),
+            base_url + "/",
         ]
         return run_generator(command, connections, seconds)
 
@@ -77,8 +83,9 @@ def _script(requests: Sequence[Target]) -> str:
         "    wrk.format({}, {}, {{{}}}, {})".format(
             lua_string(request.method),
             lua_string(request.path),
-            ", ".join(f"[ {lua_string(name)} ] = {lua_string(value)}"
-                      for name, value in request.headers),
+            ", ".join(
+                f"[ {lua_string(name)} ] = {lua_string(value)}" for name, value in request.headers
+            ),
             lua_string(request.body.decode()) if request.body else "nil",
         )
         for request in requests
@@ -119,8 +126,10 @@ async def _python(
     deadline = time.perf_counter() + seconds
     # The server's certificate is self-signed and this is loopback: nothing to verify against.
     async with httpx.AsyncClient(
-        base_url=base_url, verify=False,  # noqa: S501
-        limits=httpx.Limits(max_connections=connections), timeout=timeout,
+        base_url=base_url,
+        verify=False,  # noqa: S501
+        limits=httpx.Limits(max_connections=connections),
+        timeout=timeout,
     ) as client:
 
         async def one_connection() -> None:
@@ -144,10 +153,11 @@ async def _once_each(base_url: str, requests: Sequence[Target], timeout: float) 
     errors = {"transport": 0, "status": 0}
     # The server's certificate is self-signed and this is loopback: nothing to verify against.
     async with httpx.AsyncClient(
-        base_url=base_url, verify=False,  # noqa: S501
-        limits=httpx.Limits(max_connections=len(requests)), timeout=timeout,
+        base_url=base_url,
+        verify=False,  # noqa: S501
+        limits=httpx.Limits(max_connections=len(requests)),
+        timeout=timeout,
     ) as client:
-
         began = time.perf_counter()
         await asyncio.gather(*(_send(client, r, latencies, errors) for r in requests))
         elapsed = time.perf_counter() - began
@@ -162,7 +172,9 @@ async def _send(
     started = time.perf_counter()
     try:
         answer = await client.request(
-            request.method, request.path, headers=dict(request.headers),
+            request.method,
+            request.path,
+            headers=dict(request.headers),
             content=request.body or None,
         )
     except httpx.HTTPError:

@@ -159,16 +159,28 @@ def provision(client: Client, partner_id: int) -> Job:
     company = client.companies.create(partner_id=partner_id, plan_type_id=1, name="Bench Ltd")
     subscription = client.subscriptions.create(company_id=company.id, plan_id=3)
     device = client.devices.create(
-        company_id=company.id, subscription_id=subscription.id, name="FILESRV01",
+        company_id=company.id,
+        subscription_id=subscription.id,
+        name="FILESRV01",
         time_zone_id="W. Europe Standard Time",
     )
     job = client.jobs.create(
-        device_id=device.id, name="Nightly", frequency="Daily", every=1, late_after=60,
-        next_run_on=datetime(2030, 1, 1, 2, 0), cloud_keep_last=30, local_keep_last=7,
+        device_id=device.id,
+        name="Nightly",
+        frequency="Daily",
+        every=1,
+        late_after=60,
+        next_run_on=datetime(2030, 1, 1, 2, 0),
+        cloud_keep_last=30,
+        local_keep_last=7,
     )
     client.job_items.create(
-        job_id=job.id, backup_type_id=1, name="Shares", base_folder="D:\\Shares",
-        search_patterns="*.*", include_sub_folders=True,
+        job_id=job.id,
+        backup_type_id=1,
+        name="Shares",
+        base_folder="D:\\Shares",
+        search_patterns="*.*",
+        include_sub_folders=True,
     )
     return client.jobs.get(job.id)
 
@@ -194,17 +206,31 @@ def _log_row(number: int, partner_id: int, job: Job) -> dict[str, object]:
     started = datetime(2020, 1, 1) + timedelta(hours=number)
     failed = number % 10 == 0
     return {
-        "id": number, "partner_id": partner_id, "company_id": device.company_id,
-        "device_id": device.id, "job_id": job.id, "subscription_id": device.subscription_id,
-        "plan_id": 3, "time_zone_id": device.time_zone_id,
-        "iana_time_zone_id": device.iana_time_zone_id, "name": job.name,
-        "archive_folder": "D:\\CleverFox\\Archive", "upload_folder": f"bench/{job.id}",
-        "frequency": "Daily", "next_run_on": started, "late_after": 60, "local_keep_last": 7,
-        "cloud_keep_last": 30, "job_started_on": started,
-        "job_completed_on": started + timedelta(minutes=12), "started_utc": started,
+        "id": number,
+        "partner_id": partner_id,
+        "company_id": device.company_id,
+        "device_id": device.id,
+        "job_id": job.id,
+        "subscription_id": device.subscription_id,
+        "plan_id": 3,
+        "time_zone_id": device.time_zone_id,
+        "iana_time_zone_id": device.iana_time_zone_id,
+        "name": job.name,
+        "archive_folder": "D:\\CleverFox\\Archive",
+        "upload_folder": f"bench/{job.id}",
+        "frequency": "Daily",
+        "next_run_on": started,
+        "late_after": 60,
+        "local_keep_last": 7,
+        "cloud_keep_last": 30,
+        "job_started_on": started,
+        "job_completed_on": started + timedelta(minutes=12),
+        "started_utc": started,
         "job_status": "Failed" if failed else "Completed",
         "error_messages": "Access denied: D:\\Shares\\HR" if failed else None,
-        "trigger": "Schedule", "duration_seconds": 720, "bytes_uploaded": 52_428_800 + number,
+        "trigger": "Schedule",
+        "duration_seconds": 720,
+        "bytes_uploaded": 52_428_800 + number,
         "added_on": started + timedelta(minutes=12),
     }
 
@@ -214,13 +240,24 @@ def _item_row(number: int, partner_id: int, job: Job) -> dict[str, object]:
     assert device is not None
     item = job.job_items[0]
     return {
-        "id": number, "log_id": number, "partner_id": partner_id,
-        "company_id": device.company_id, "device_id": device.id, "job_id": job.id,
-        "job_item_id": item.id, "name": item.name, "engine_id": "FILE",
-        "base_folder": item.base_folder, "include_sub_folders": True, "search_patterns": "*.*",
-        "backup_folder": f"bench/{job.id}/{number}", "backup_file_name": f"{number}.cfx",
-        "backup_file_size": 52_428_800 + number, "backup_list_name": f"{number}.lst",
-        "backup_list_size": 40_960, "backup_list_count": 1200,
+        "id": number,
+        "log_id": number,
+        "partner_id": partner_id,
+        "company_id": device.company_id,
+        "device_id": device.id,
+        "job_id": job.id,
+        "job_item_id": item.id,
+        "name": item.name,
+        "engine_id": "FILE",
+        "base_folder": item.base_folder,
+        "include_sub_folders": True,
+        "search_patterns": "*.*",
+        "backup_folder": f"bench/{job.id}/{number}",
+        "backup_file_name": f"{number}.cfx",
+        "backup_file_size": 52_428_800 + number,
+        "backup_list_name": f"{number}.lst",
+        "backup_list_size": 40_960,
+        "backup_list_count": 1200,
         "added_on": datetime(2020, 1, 1) + timedelta(hours=number, minutes=12),
     }
 
@@ -249,8 +286,10 @@ def measure(target: Target, count: int, rounds: int) -> Results:
     for name, listing in LISTINGS.items():
         for size in [size for size in SIZES if size <= count] or [count]:
             results.peaks[name][size] = peak_memory(listing, recorded, size)
-            print(f"  {name:12} peak {results.peaks[name][size] / 2**20:6.1f} MiB at {size:,}",
-                  flush=True)
+            print(
+                f"  {name:12} peak {results.peaks[name][size] / 2**20:6.1f} MiB at {size:,}",
+                flush=True,
+            )
     return results
 
 
@@ -259,20 +298,32 @@ def _rate_text(rate: Rate) -> str:
 
 
 def render(results: Results, count: int, rounds: int) -> str:
-    best = {name: max(rates, key=lambda r: r.per_second) for name, rates in
-            results.replayed.items()}
+    best = {
+        name: max(rates, key=lambda r: r.per_second) for name, rates in results.replayed.items()
+    }
     ratio = best["SDK iterator"].per_second / best["raw httpx"].per_second
     served = results.served
     served_ratio = served["SDK iterator"].per_second / served["raw httpx"].per_second
     sizes = sorted(next(iter(results.peaks.values())))
     rows = [
-        [name, f"{results.served[name].per_second:,.0f}", f"{results.served[name].cpu_us:.0f}",
-         f"{best[name].per_second:,.0f}", f"{best[name].cpu_us:.0f}",
-         *(f"{results.peaks[name][s] / 2**20:.1f}" for s in sizes)]
+        [
+            name,
+            f"{results.served[name].per_second:,.0f}",
+            f"{results.served[name].cpu_us:.0f}",
+            f"{best[name].per_second:,.0f}",
+            f"{best[name].cpu_us:.0f}",
+            *(f"{results.peaks[name][s] / 2**20:.1f}" for s in sizes),
+        ]
         for name in LISTINGS
     ]
-    header = ["client", "served records/s", "served µs CPU/record", "replayed records/s",
-              "replayed µs CPU/record", *(f"peak MiB at {s:,}" for s in sizes)]
+    header = [
+        "client",
+        "served records/s",
+        "served µs CPU/record",
+        "replayed records/s",
+        "replayed µs CPU/record",
+        *(f"peak MiB at {s:,}" for s in sizes),
+    ]
     verdict = "met" if min(ratio, served_ratio) >= TARGET_RATIO else "missed"
     return (
         f"Listing {count:,} Logs (one Log Item each, embedded Company, Device, Subscription, "

@@ -62,8 +62,9 @@ class Rig:
 
     def restart(self) -> None:
         stop_server(self.server)
-        self.server = start_server(self.server.data_dir, self.server.database_url,
-                                   "--rate-limit", "0")
+        self.server = start_server(
+            self.server.data_dir, self.server.database_url, "--rate-limit", "0"
+        )
 
 
 def invoke(rig: Rig, *args: str) -> Result:
@@ -109,20 +110,51 @@ def _populate(rig: Rig) -> None:
     rig.partner_id, rig.partner_key = partner["PartnerId"], partner["ApiKey"]
     company_id = partner["CompanyId"]
     with rig.server.client(rig.partner_key) as api:
-        subscription = created(api.post("/api/subscriptions",
-                                        json={"CompanyId": company_id, "PlanId": LARGE_PLAN}))
-        device = created(api.post("/api/devices", json={
-            "CompanyId": company_id, "SubscriptionId": subscription["SubscriptionId"],
-            "Name": "FileServer", "TimeZoneId": "UTC"}))
+        subscription = created(
+            api.post("/api/subscriptions", json={"CompanyId": company_id, "PlanId": LARGE_PLAN})
+        )
+        device = created(
+            api.post(
+                "/api/devices",
+                json={
+                    "CompanyId": company_id,
+                    "SubscriptionId": subscription["SubscriptionId"],
+                    "Name": "FileServer",
+                    "TimeZoneId": "UTC",
+                },
+            )
+        )
         rig.device_id, rig.device_key = device["DeviceId"], device["ApiKey"]
-        job = created(api.post("/api/jobs", json={
-            "DeviceId": rig.device_id, "Name": "Nightly", "Frequency": "Daily",
-            "NextRunOn": (utcnow() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
-            "LateAfter": 60, "Every": 1, "CloudKeepLast": 7, "LocalKeepLast": 3}))
-        item = created(api.post("/api/jobitems", json={
-            "JobId": job["JobId"], "BackupTypeId": MSSQL, "Name": "Db", "ServerName": "sql01",
-            "DatabaseName": "sales", "AuthenticationMode": "S",
-            "Username": CREDENTIALS[0], "Password": CREDENTIALS[1]}))
+        job = created(
+            api.post(
+                "/api/jobs",
+                json={
+                    "DeviceId": rig.device_id,
+                    "Name": "Nightly",
+                    "Frequency": "Daily",
+                    "NextRunOn": (utcnow() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"),
+                    "LateAfter": 60,
+                    "Every": 1,
+                    "CloudKeepLast": 7,
+                    "LocalKeepLast": 3,
+                },
+            )
+        )
+        item = created(
+            api.post(
+                "/api/jobitems",
+                json={
+                    "JobId": job["JobId"],
+                    "BackupTypeId": MSSQL,
+                    "Name": "Db",
+                    "ServerName": "sql01",
+                    "DatabaseName": "sales",
+                    "AuthenticationMode": "S",
+                    "Username": CREDENTIALS[0],
+                    "Password": CREDENTIALS[1],
+                },
+            )
+        )
         rig.job_item_id = item["JobItemId"]
 
 
@@ -138,9 +170,15 @@ def database(rig: Rig) -> Iterator[Database]:
 def resolve(rig: Rig, secret: ServerSecret, key: str) -> Principal | None:
     """What a server process holding ``secret`` makes of ``key`` (the auth path's look-up)."""
     with database(rig) as db:
-        services = Services(settings=Settings(data_dir=rig.server.data_dir), db=db, secret=secret,
-                            resolvers=RESOLVERS, conflicts=Conflicts(()), rate=None,
-                            auth_failures=TokenBuckets(1, 1))
+        services = Services(
+            settings=Settings(data_dir=rig.server.data_dir),
+            db=db,
+            secret=secret,
+            resolvers=RESOLVERS,
+            conflicts=Conflicts(()),
+            rate=None,
+            auth_failures=TokenBuckets(1, 1),
+        )
         return resolve_key(services, key)
 
 
@@ -160,8 +198,13 @@ def stored(rig: Rig) -> Stored:
         device = session.get_one(Device, rig.device_id)
         item = session.get_one(JobItem, rig.job_item_id)
         partner = session.get_one(Partner, rig.partner_id)
-        return Stored(device.api_key_encrypted, device.api_key_digest, item.username_encrypted,
-                      item.password_encrypted, partner.api_key_digest)
+        return Stored(
+            device.api_key_encrypted,
+            device.api_key_digest,
+            item.username_encrypted,
+            item.password_encrypted,
+            partner.api_key_digest,
+        )
 
 
 def check_in(rig: Rig, key: str) -> httpx.Response:
@@ -201,8 +244,13 @@ def test_rotation_keeps_every_stored_key_and_credential_working(rig: Rig) -> Non
     assert result.exit_code == 0, (result.output, result.stderr, result.exception)
     rotated = json.loads(result.stdout)
     secret = read_secret(rig.secret_file)
-    assert rotated == {"KeyId": secret.key_id, "OlderKeyIds": [before.key_id],
-                       "DevicesReEncrypted": 1, "JobItemsReEncrypted": 1, "RestartRequired": True}
+    assert rotated == {
+        "KeyId": secret.key_id,
+        "OlderKeyIds": [before.key_id],
+        "DevicesReEncrypted": 1,
+        "JobItemsReEncrypted": 1,
+        "RestartRequired": True,
+    }
     assert secret.key_ids == (rotated["KeyId"], before.key_id) and RESTART in result.stderr
 
     # In the database: everything decryptable moved to the new key; the partner's digest could not.
@@ -236,9 +284,14 @@ def test_rotation_keeps_every_stored_key_and_credential_working(rig: Rig) -> Non
     assert shown["ApiKey"] == rig.device_key
 
     assert run(rig, "secret", "status") == {
-        "KeyId": secret.key_id, "OlderKeyIds": [before.key_id], "Devices": 1,
-        "DevicesOnOlderKeys": 0, "JobItemsWithCredentials": 1, "JobItemsOnOlderKeys": 0,
-        "PartnersWithApiKeys": 1}
+        "KeyId": secret.key_id,
+        "OlderKeyIds": [before.key_id],
+        "Devices": 1,
+        "DevicesOnOlderKeys": 0,
+        "JobItemsWithCredentials": 1,
+        "JobItemsOnOlderKeys": 0,
+        "PartnersWithApiKeys": 1,
+    }
 
     # A key issued now is stored under the current key, and works at once.
     new_key = run(rig, "partner", "apikey", str(rig.partner_id))["ApiKey"]
@@ -257,8 +310,12 @@ def test_prune_needs_force_then_drops_older_keys_and_keeps_current_data(rig: Rig
     assert rig.secret_file.read_text() == keyring
 
     pruned = run(rig, "secret", "prune", "--force")
-    assert pruned == {"KeyId": first["KeyId"], "RemovedKeyIds": first["OlderKeyIds"],
-                      "DevicesReEncrypted": 0, "JobItemsReEncrypted": 0}
+    assert pruned == {
+        "KeyId": first["KeyId"],
+        "RemovedKeyIds": first["OlderKeyIds"],
+        "DevicesReEncrypted": 0,
+        "JobItemsReEncrypted": 0,
+    }
     assert read_secret(rig.secret_file).key_ids == (first["KeyId"],)
     assert len(rig.secret_file.read_text().split()) == 1
 

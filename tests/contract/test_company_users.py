@@ -43,8 +43,12 @@ def unique_email(name: str = "ada") -> str:
 
 
 def user_body(company_id: int, **overrides: object) -> dict[str, object]:
-    body: dict[str, object] = {"CompanyId": company_id, "FirstName": "Ada",
-                               "LastName": "Lovelace", "Email": unique_email()}
+    body: dict[str, object] = {
+        "CompanyId": company_id,
+        "FirstName": "Ada",
+        "LastName": "Lovelace",
+        "Email": unique_email(),
+    }
     body.update(overrides)
     return body
 
@@ -117,34 +121,53 @@ def test_required_attributes_and_lengths_are_all_reported(partner: Partner) -> N
     assert missing.status_code == 400
     missing_names = {e["attribute"] for e in error_of(missing)["errors"]}
     assert missing_names == {"FirstName", "LastName", "Email"}
-    too_long = partner.client.post(URL, json=user_body(
-        partner.company_id, FirstName="f" * 26, LastName="l" * 26, Email="a" * 250 + "@example.com",
-        HomePhone="1" * 21, MobilePhone="2" * 21, WorkPhone="3" * 21))
+    too_long = partner.client.post(
+        URL,
+        json=user_body(
+            partner.company_id,
+            FirstName="f" * 26,
+            LastName="l" * 26,
+            Email="a" * 250 + "@example.com",
+            HomePhone="1" * 21,
+            MobilePhone="2" * 21,
+            WorkPhone="3" * 21,
+        ),
+    )
     assert too_long.status_code == 400
     assert {(e["attribute"], e["code"]) for e in error_of(too_long)["errors"]} == {
-        ("FirstName", "too_long"), ("LastName", "too_long"), ("Email", "too_long"),
-        ("HomePhone", "too_long"), ("MobilePhone", "too_long"), ("WorkPhone", "too_long")}
-    no_company = partner.client.post(URL, json={"FirstName": "A", "LastName": "B",
-                                                "Email": unique_email()})
+        ("FirstName", "too_long"),
+        ("LastName", "too_long"),
+        ("Email", "too_long"),
+        ("HomePhone", "too_long"),
+        ("MobilePhone", "too_long"),
+        ("WorkPhone", "too_long"),
+    }
+    no_company = partner.client.post(
+        URL, json={"FirstName": "A", "LastName": "B", "Email": unique_email()}
+    )
     assert [e["attribute"] for e in error_of(no_company)["errors"]] == ["CompanyId"]
 
 
-@pytest.mark.parametrize("email", [
-    "not-an-email",
-    "ada@example",
-    "ada lovelace@example.com",
-    "ada@example.com\nBcc: eve@example.com",
-    "Ada <ada@example.com>",
-    "ada@example.com;bob@example.com",
-    "ada@example.invalid",
-])
+@pytest.mark.parametrize(
+    "email",
+    [
+        "not-an-email",
+        "ada@example",
+        "ada lovelace@example.com",
+        "ada@example.com\nBcc: eve@example.com",
+        "Ada <ada@example.com>",
+        "ada@example.com;bob@example.com",
+        "ada@example.invalid",
+    ],
+)
 def test_an_email_that_is_not_one_valid_address_is_a_validation_failure(
     partner: Partner, email: str
 ) -> None:
     response = partner.client.post(URL, json=user_body(partner.company_id, Email=email))
     assert response.status_code == 400, response.text
     assert [(e["attribute"], e["code"]) for e in error_of(response)["errors"]] == [
-        ("Email", "invalid_email")]
+        ("Email", "invalid_email")
+    ]
     uid = create_user(partner)["CompanyUserId"]
     changed = partner.client.put(f"{URL}/{uid}", json={"Email": email})
     assert changed.status_code == 400
@@ -157,7 +180,8 @@ def test_company_id_must_be_a_company_of_the_caller(
         response = partner.client.post(URL, json=user_body(company_id))
         assert response.status_code == 400
         assert [(e["attribute"], e["code"]) for e in error_of(response)["errors"]] == [
-            ("CompanyId", "invalid_reference")]
+            ("CompanyId", "invalid_reference")
+        ]
     assert ids(partner_second.client.get(URL)) == []
 
 
@@ -190,9 +214,13 @@ def test_filters_company_email_and_is_inactive(partner: Partner, partner_second:
     match = create_user(partner, Email=email, IsInactive=True)
     elsewhere = create_user(partner, other_company, Email=email)
     assert ids(partner.client.get(URL, params={"email": email.upper()})) == [
-        elsewhere["CompanyUserId"], match["CompanyUserId"]]
+        elsewhere["CompanyUserId"],
+        match["CompanyUserId"],
+    ]
     assert ids(partner.client.get(URL, params={"CompanyId": partner.company_id})) == [
-        match["CompanyUserId"], owner["CompanyUserId"]]
+        match["CompanyUserId"],
+        owner["CompanyUserId"],
+    ]
     both: dict[str, str | int] = {"CompanyId": partner.company_id, "IsInactive": "false"}
     assert ids(partner.client.get(URL, params=both)) == [owner["CompanyUserId"]]
     theirs = {"CompanyId": partner_second.company_id}
@@ -285,11 +313,14 @@ def test_every_change_writes_its_event(partner: Partner) -> None:
     written = events(partner, uid)
     assert [(e["EventTypeId"], e["Actor"], e["PartnerId"], e["CompanyId"]) for e in written] == [
         (ADDED, "Api", partner.partner_id, partner.company_id),
-        (MODIFIED, "Api", partner.partner_id, partner.company_id)]
+        (MODIFIED, "Api", partner.partner_id, partner.company_id),
+    ]
     assert written[0]["Changes"] is None
     assert written[1]["Changes"] == {"LastName": ["Old", "New"], "HomePhone": [None, "1"]}
     assert [(e["EventTypeId"], e["CompanyId"]) for e in events(partner, other)] == [
-        (ADDED, partner.company_id), (DELETED, partner.company_id)]
+        (ADDED, partner.company_id),
+        (DELETED, partner.company_id),
+    ]
 
 
 def _post_all(
@@ -312,6 +343,10 @@ def test_concurrent_first_users_make_exactly_one_owner(
     made = [r.json()["data"] for r in responses]
     owners = [u["CompanyUserId"] for u in made if u["IsAccountOwner"]]
     assert len(owners) == 1
-    stored = rows(db, select(CompanyUser.id).where(
-        CompanyUser.company_id == company_id, CompanyUser.is_account_owner.is_(True)))
+    stored = rows(
+        db,
+        select(CompanyUser.id).where(
+            CompanyUser.company_id == company_id, CompanyUser.is_account_owner.is_(True)
+        ),
+    )
     assert stored == owners

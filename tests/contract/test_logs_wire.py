@@ -39,23 +39,49 @@ def finished_run(
     """A job with a folder and a database item on ``device``, run once: (job, agent's Log)."""
     made = create_job(partner, device["DeviceId"], **job)
     folder = create_item(partner, made["JobId"], ExcludePatterns="~$*")
-    base = created(partner.client.post("/api/jobitems", json={
-        "JobId": made["JobId"], "Name": "Accounting", "BackupTypeId": 3, "ServerName": "db01",
-        "DatabaseName": "accounting", "Username": "backup", "Password": "s3cret",
-    }))
+    base = created(
+        partner.client.post(
+            "/api/jobitems",
+            json={
+                "JobId": made["JobId"],
+                "Name": "Accounting",
+                "BackupTypeId": 3,
+                "ServerName": "db01",
+                "DatabaseName": "accounting",
+                "Username": "backup",
+                "Password": "s3cret",
+            },
+        )
+    )
     log = created(start_run(server, device, made["JobId"], Trigger="RunNow"))
-    done = created(finish_run(server, device, log["LogId"], JobStatus="Completed", LogItems=[
-        {"JobItemId": folder["JobItemId"], "BackupFileName": "docs.zip", "BackupFileSize": 7},
-        {"JobItemId": base["JobItemId"], "ServerVersion": "16.4", "BackupFileSize": 9},
-    ]))
+    done = created(
+        finish_run(
+            server,
+            device,
+            log["LogId"],
+            JobStatus="Completed",
+            LogItems=[
+                {
+                    "JobItemId": folder["JobItemId"],
+                    "BackupFileName": "docs.zip",
+                    "BackupFileSize": 7,
+                },
+                {"JobItemId": base["JobItemId"], "ServerVersion": "16.4", "BackupFileSize": 9},
+            ],
+        )
+    )
     return made, done
 
 
 def test_embedded_objects_are_their_own_gets_one_level_down(
     server: ServerProcess, partner: Partner
 ) -> None:
-    device = create_device(partner, time_zone="Tokyo Standard Time", ExternalId="pc-7",
-                           SendNotificationCc="cc@example.com")
+    device = create_device(
+        partner,
+        time_zone="Tokyo Standard Time",
+        ExternalId="pc-7",
+        SendNotificationCc="cc@example.com",
+    )
     with server.client(device["ApiKey"]) as agent:  # LastApiCheckAt, ConnectionStatus
         assert agent.post("/api/agent/checkin", json={"Hostname": "pc-7"}).status_code == 200
     job, done = finished_run(server, partner, device, Frequency="Weekly", OnFriday=True)
@@ -93,19 +119,28 @@ def test_the_list_get_one_and_the_agent_write_a_log_alike(
 def test_deleted_objects_are_null_in_the_logs_that_name_them(
     server: ServerProcess, partner: Partner
 ) -> None:
-    company = created(partner.client.post("/api/companies", json={
-        "PartnerId": partner.partner_id, "PlanTypeId": 1, "Name": "Short-lived"}))
+    company = created(
+        partner.client.post(
+            "/api/companies",
+            json={"PartnerId": partner.partner_id, "PlanTypeId": 1, "Name": "Short-lived"},
+        )
+    )
     device = create_device(partner, company_id=company["CompanyId"])
     job, done = finished_run(server, partner, device)
     assert done["Company"]["CompanyId"] == company["CompanyId"]
-    for path in (f"/api/jobs/{job['JobId']}", f"/api/devices/{device['DeviceId']}",
-                 f"/api/companies/{company['CompanyId']}"):  # its subscriptions go with it
+    for path in (
+        f"/api/jobs/{job['JobId']}",
+        f"/api/devices/{device['DeviceId']}",
+        f"/api/companies/{company['CompanyId']}",
+    ):  # its subscriptions go with it
         assert partner.client.delete(path).status_code == 200, path
     kept = get(partner, f"/api/logs/{done['LogId']}")
     assert [kept[name] for name in ("Company", "Device", "Job", "Subscription")] == [None] * 4
     assert kept["Plan"]["PlanId"] == done["PlanId"]
-    assert same({**kept, "Company": None}, {**done, "Company": None, "Device": None,
-                                            "Job": None, "Subscription": None})
+    assert same(
+        {**kept, "Company": None},
+        {**done, "Company": None, "Device": None, "Job": None, "Subscription": None},
+    )
     listed = get(partner, "/api/logs", CompanyId=company["CompanyId"])
     assert same(listed, [kept])
 
@@ -124,5 +159,6 @@ def test_updated_since_counts_a_finish_as_a_change(server: ServerProcess, partne
     ]
     assert [log["LogId"] for log in get(partner, "/api/logs", Since=moment)] == []
     assert {log["LogId"] for log in get(partner, "/api/logs")} == {
-        earlier["LogId"], started["LogId"]
+        earlier["LogId"],
+        started["LogId"],
     }

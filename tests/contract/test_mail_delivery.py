@@ -112,9 +112,15 @@ def test_a_new_partner_user_gets_the_invitation_mail(
     mailing_server: ServerProcess, mailing_partner: Partner, inbox: Inbox
 ) -> None:
     email = f"ivy.{secrets.token_hex(4)}@example.com"
-    created = mailing_partner.client.post("/api/partnerusers", json={
-        "PartnerId": mailing_partner.partner_id, "FirstName": "Ivy", "LastName": "Invitee",
-        "Email": email})
+    created = mailing_partner.client.post(
+        "/api/partnerusers",
+        json={
+            "PartnerId": mailing_partner.partner_id,
+            "FirstName": "Ivy",
+            "LastName": "Invitee",
+            "Email": email,
+        },
+    )
     assert created.status_code == 201, created.text
 
     message = inbox.wait_for(email)
@@ -135,9 +141,15 @@ def test_a_new_company_user_gets_the_invitation_mail(
     mailing_server: ServerProcess, mailing_partner: Partner, inbox: Inbox
 ) -> None:
     email = f"cora.{secrets.token_hex(4)}@example.com"
-    created = mailing_partner.client.post("/api/companyusers", json={
-        "CompanyId": mailing_partner.company_id, "FirstName": "Cora", "LastName": "Customer",
-        "Email": email})
+    created = mailing_partner.client.post(
+        "/api/companyusers",
+        json={
+            "CompanyId": mailing_partner.company_id,
+            "FirstName": "Cora",
+            "LastName": "Customer",
+            "Email": email,
+        },
+    )
     assert created.status_code == 201, created.text
 
     message = inbox.wait_for(email)

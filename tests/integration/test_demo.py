@@ -60,8 +60,9 @@ class DemoRun:
         found: list[dict[str, Any]] = []
         with self.server.client(self.api_key) as api:
             for page in range(1, 50):
-                response = api.get(f"/api/{path}", params={**params, "PageSize": 1000,
-                                                           "PageNo": page})
+                response = api.get(
+                    f"/api/{path}", params={**params, "PageSize": 1000, "PageNo": page}
+                )
                 assert response.status_code == 200, response.text
                 found += response.json()["data"]
                 if not response.json()["has_more"]:
@@ -76,9 +77,20 @@ def start_demo(data_dir: Path, database_url: str | None) -> DemoRun:
     if database_url:
         environment["CLEVERFOX_DATABASE_URL"] = database_url
     process = subprocess.Popen(
-        [sys.executable, "-m", "cleverfox", "demo", "--data-dir", str(data_dir),
-         "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=environment,
+        [
+            sys.executable,
+            "-m",
+            "cleverfox",
+            "demo",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=environment,
     )
     server = ServerProcess(f"https://127.0.0.1:{port}", data_dir, database_url, process)
     _wait_ready(server, timeout=90)
@@ -122,8 +134,14 @@ def in_a_new_shell(
     }
     environment["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
     script = "\n".join((printed_line(demo.server, "export CLEVERFOX_"), *commands))
-    return subprocess.run(["bash", "-c", script], capture_output=True, text=True,
-                          env=environment, timeout=120, check=False)
+    return subprocess.run(
+        ["bash", "-c", script],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -162,8 +180,9 @@ def test_devices_in_several_zones_have_checked_in_with_real_keys(demo: DemoRun) 
     assert any(device["SendNotificationOnJobFailed"] for device in devices)
     assert {device["ConnectionStatus"] for device in devices} >= {"Online", "Never Connected"}
     assert all(device["Subscription"]["PlanId"] in (2, 3) for device in devices)
-    with httpx.Client(base_url=demo.server.url, verify=False,
-                      auth=(reported[0]["ApiKey"], "")) as agent:
+    with httpx.Client(
+        base_url=demo.server.url, verify=False, auth=(reported[0]["ApiKey"], "")
+    ) as agent:
         checked_in = agent.post("/api/agent/checkin", json={})
     assert checked_in.status_code == 200, checked_in.text
     assert checked_in.json()["data"]["Jobs"]
@@ -207,8 +226,10 @@ def test_log_items_and_events_match_the_logs(demo: DemoRun) -> None:
     until = demo.ready_at.isoformat(timespec="milliseconds")
     logs = demo.get("logs", Until=until)
     items = demo.get("logitems")
-    events = {kind: demo.get("events", EventTypeId=kind, Until=until)
-              for kind in (JOB_STARTED, JOB_COMPLETED, JOB_FAILED, JOB_MISSED)}
+    events = {
+        kind: demo.get("events", EventTypeId=kind, Until=until)
+        for kind in (JOB_STARTED, JOB_COMPLETED, JOB_FAILED, JOB_MISSED)
+    }
 
     completed = {log["LogId"] for log in logs if log["JobStatus"] == "Completed"}
     assert completed <= {item["LogId"] for item in items}
@@ -216,10 +237,14 @@ def test_log_items_and_events_match_the_logs(demo: DemoRun) -> None:
     assert all(item["EngineId"] in ("FILE", "MSSQL", "PGSQL") for item in items)
     run = {log["LogId"] for log in logs if log["JobStartedOn"] is not None}
     assert {event["LogId"] for event in events[JOB_STARTED]} == run
-    for kind, status in ((JOB_COMPLETED, "Completed"), (JOB_FAILED, "Failed"),
-                         (JOB_MISSED, "Missed")):
+    for kind, status in (
+        (JOB_COMPLETED, "Completed"),
+        (JOB_FAILED, "Failed"),
+        (JOB_MISSED, "Missed"),
+    ):
         assert {event["LogId"] for event in events[kind]} == {
-            log["LogId"] for log in logs if log["JobStatus"] == status}
+            log["LogId"] for log in logs if log["JobStatus"] == status
+        }
     by_log = {log["LogId"]: log for log in logs}
     for event in events[JOB_COMPLETED]:
         assert event["AddedOn"] == by_log[event["LogId"]]["UpdatedOn"]
@@ -244,9 +269,7 @@ def test_the_banner_leads_to_the_api_reference_and_names_only_what_exists(
     assert page.status_code == 200 and "swagger-ui" in page.text
 
 
-def test_the_printed_command_line_works_in_another_terminal(
-    demo: DemoRun, tmp_path: Path
-) -> None:
+def test_the_printed_command_line_works_in_another_terminal(demo: DemoRun, tmp_path: Path) -> None:
     exported = printed_line(demo.server, "export CLEVERFOX_")
     done = in_a_new_shell(demo, tmp_path, cli_line(demo))
 
@@ -307,11 +330,22 @@ def _seeded(data_dir: Path, now: datetime) -> list[tuple[Any, ...]]:
     with operator_session(Settings(data_dir=data_dir)) as (session, secret):
         ensure_demo(session, secret, data_dir, now=now)
         rows: list[tuple[Any, ...]] = [
-            (log.id, log.job_id, log.job_status, log.trigger, log.added_on, log.job_started_on,
-             log.job_completed_on, log.error_messages)
-            for log in session.scalars(select(Log).order_by(Log.id))]
-        rows += [(item.id, item.log_id, item.backup_file_name, item.backup_file_size)
-                 for item in session.scalars(select(LogItem).order_by(LogItem.id))]
+            (
+                log.id,
+                log.job_id,
+                log.job_status,
+                log.trigger,
+                log.added_on,
+                log.job_started_on,
+                log.job_completed_on,
+                log.error_messages,
+            )
+            for log in session.scalars(select(Log).order_by(Log.id))
+        ]
+        rows += [
+            (item.id, item.log_id, item.backup_file_name, item.backup_file_size)
+            for item in session.scalars(select(LogItem).order_by(LogItem.id))
+        ]
     assert time.monotonic() - started < 30  # a few seconds; generous for loaded machines
     return rows
 
@@ -320,8 +354,13 @@ def _run_as_printed(line: str) -> tuple[int, Any]:
     """The printed line run with curl as printed (httpx with its key and CA without curl)."""
     args = shlex.split(line)
     if shutil.which("curl"):
-        done = subprocess.run([*args, "--silent", "--write-out", "\n%{http_code}"],
-                              capture_output=True, text=True, timeout=30, check=False)
+        done = subprocess.run(
+            [*args, "--silent", "--write-out", "\n%{http_code}"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
         body, _, status = done.stdout.rpartition("\n")
         return int(status), httpx.Response(200, content=body).json()
     cacert, key, url = args[args.index("--cacert") + 1], args[args.index("-u") + 1], args[-1]

@@ -34,8 +34,13 @@ AGED = 2 * expired_tokens.BATCH + 500  # three calls of the duty
 
 @pytest.fixture
 def purging_server(tmp_path: Path, database_url: str | None) -> Iterator[ServerProcess]:
-    server = start_server(tmp_path / "purging", database_url, "--rate-limit", "0",
-                          env={"CLEVERFOX_TOKEN_PURGE_INTERVAL": "1"})
+    server = start_server(
+        tmp_path / "purging",
+        database_url,
+        "--rate-limit",
+        "0",
+        env={"CLEVERFOX_TOKEN_PURGE_INTERVAL": "1"},
+    )
     yield server
     stop_server(server)
 
@@ -62,8 +67,13 @@ def _age(server: ServerProcess, partner_id: int, tokens: list[str], added_on: da
 
 def _add_aged(server: ServerProcess, partner_id: int, count: int, added_on: datetime) -> None:
     rows = [
-        {"partner_id": partner_id, "token": f"aged-{i}", "resource": "companies",
-         "object_id": None, "added_on": added_on}
+        {
+            "partner_id": partner_id,
+            "token": f"aged-{i}",
+            "resource": "companies",
+            "object_id": None,
+            "added_on": added_on,
+        }
         for i in range(count)
     ]
     with database(server) as session:
@@ -111,8 +121,15 @@ def test_a_call_deletes_at_most_its_limit_and_only_expired_tokens(db: Database) 
     with db.writing() as session:
         partner_id = operator.create_partner(session, ServerSecret(os.urandom(32)), "P").partner_id
         for i, age in enumerate([61, 61, 61, 60, 59, 0]):
-            session.add(RequestToken(partner_id=partner_id, token=f"t{i}", resource="companies",
-                                     object_id=None, added_on=now - timedelta(minutes=age)))
+            session.add(
+                RequestToken(
+                    partner_id=partner_id,
+                    token=f"t{i}",
+                    resource="companies",
+                    object_id=None,
+                    added_on=now - timedelta(minutes=age),
+                )
+            )
     with db.writing() as session:
         assert purge_expired_tokens(session, now, limit=2) == 2
     with db.writing() as session:

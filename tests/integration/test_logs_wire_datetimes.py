@@ -27,8 +27,15 @@ from cleverfox.server.logs.schemas import LOG_WIRE, position
 from cleverfox.server.models import Log
 
 PARTNER_ID = 987_654  # no such partner: the row is only read back by its own id
-TIMES = ("next_run_on", "expire_on", "job_started_on", "job_completed_on", "added_on",
-         "updated_on", "notification_job_completed_processed_on")
+TIMES = (
+    "next_run_on",
+    "expire_on",
+    "job_started_on",
+    "job_completed_on",
+    "added_on",
+    "updated_on",
+    "notification_job_completed_processed_on",
+)
 EDGES = [
     datetime(1, 1, 1),
     datetime(999, 12, 31, 23, 59, 59, 999_999),
@@ -54,9 +61,16 @@ def rolled_back(server: ServerProcess) -> Iterator[Connection]:
 
 def log_values(log_id: int, moments: list[datetime]) -> dict[str, object]:
     values: dict[str, object] = {
-        "id": log_id, "partner_id": PARTNER_ID, "company_id": 1, "device_id": 1, "job_id": 1,
-        "time_zone_id": "UTC", "iana_time_zone_id": "UTC", "name": "Times",
-        "job_status": "Completed", "trigger": "Schedule",
+        "id": log_id,
+        "partner_id": PARTNER_ID,
+        "company_id": 1,
+        "device_id": 1,
+        "job_id": 1,
+        "time_zone_id": "UTC",
+        "iana_time_zone_id": "UTC",
+        "name": "Times",
+        "job_status": "Completed",
+        "trigger": "Schedule",
     }
     values.update(zip(TIMES, moments, strict=False))
     return values
@@ -72,8 +86,9 @@ def test_edge_values_read_as_format_datetime_writes_them(server: ServerProcess) 
     with rolled_back(server) as connection:
         connection.execute(insert(Log.__table__), log_values(9_000_001, EDGES + EDGES[:2]))
         got = read_back(connection, 9_000_001)
-    assert got == {key: format_datetime(value) for key, value in zip(TIMES, EDGES + EDGES[:2],
-                                                                     strict=True)}
+    assert got == {
+        key: format_datetime(value) for key, value in zip(TIMES, EDGES + EDGES[:2], strict=True)
+    }
 
 
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -92,10 +107,12 @@ def test_sqlite_text_not_written_by_sqlalchemy_is_read_the_long_way(server: Serv
         pytest.skip("SQLite stores date-times as text; PostgreSQL as timestamps")
     with rolled_back(server) as connection:
         connection.execute(insert(Log.__table__), log_values(9_000_003, [datetime(2000, 1, 1)]))
-        connection.execute(text(
-            "UPDATE logs SET next_run_on = '2026-01-02 03:04:05', "
-            "expire_on = '2026-01-02 03:04:05.1239' WHERE id = 9000003"
-        ))
+        connection.execute(
+            text(
+                "UPDATE logs SET next_run_on = '2026-01-02 03:04:05', "
+                "expire_on = '2026-01-02 03:04:05.1239' WHERE id = 9000003"
+            )
+        )
         got = read_back(connection, 9_000_003)
     assert got["next_run_on"] == "2026-01-02T03:04:05.000"
     assert got["expire_on"] == "2026-01-02T03:04:05.123"

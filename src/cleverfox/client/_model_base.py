@@ -113,9 +113,7 @@ else:
 
     class Embedded:
         def __class_getitem__(cls, item: Any) -> Any:
-            return Annotated[
-                SkipValidation[item | None], WrapSerializer(_as_sent), _EMBEDDED
-            ]
+            return Annotated[SkipValidation[item | None], WrapSerializer(_as_sent), _EMBEDDED]
 
     class EmbeddedList:
         def __class_getitem__(cls, item: Any) -> Any:

@@ -109,11 +109,15 @@ def seed_demo(
 ) -> None:
     """The demo partner's companies, devices, jobs and history, as of ``now``."""
     seeder = _Seeder(session, secret, made.partner_id, now)
-    day = (now - timedelta(days=SET_UP_DAYS_AGO)).replace(hour=15, minute=0, second=0,
-                                                           microsecond=0)
+    day = (now - timedelta(days=SET_UP_DAYS_AGO)).replace(
+        hour=15, minute=0, second=0, microsecond=0
+    )
     seeder.partner(made, day - timedelta(hours=1))
-    histories = [h for n, spec in enumerate(COMPANIES)
-                 for h in seeder.company(spec, day + n * timedelta(hours=2, minutes=30))]
+    histories = [
+        h
+        for n, spec in enumerate(COMPANIES)
+        for h in seeder.company(spec, day + n * timedelta(hours=2, minutes=30))
+    ]
     write_history(session, histories, now, ONLINE_WINDOW)
 
 
@@ -174,33 +178,51 @@ class _Seeder:
 
     def partner(self, made: operator.NewPartner, when: datetime) -> None:
         """Backdate the partner, its own company and owner; add a technician."""
-        rows: list[Any] = [partners.get_partner(self.session, made.partner_id),
-                           companies.get_company(self.session, made.partner_id, made.company_id)]
+        rows: list[Any] = [
+            partners.get_partner(self.session, made.partner_id),
+            companies.get_company(self.session, made.partner_id, made.company_id),
+        ]
         if made.partner_user_id is not None:
-            rows.append(partner_users.get_user(self.session, made.partner_id,
-                                               made.partner_user_id))
+            rows.append(partner_users.get_user(self.session, made.partner_id, made.partner_user_id))
         self._stamp(when, *rows)
-        user = create_partner_user(self.session, self.partner_id, {
-            "PartnerId": self.partner_id, "FirstName": "Sam", "LastName": "Okafor",
-            "Email": "sam.okafor@cleverfox-demo.example", "WorkPhone": "+1 425 555 0100",
-        }, Actor.API)
+        user = create_partner_user(
+            self.session,
+            self.partner_id,
+            {
+                "PartnerId": self.partner_id,
+                "FirstName": "Sam",
+                "LastName": "Okafor",
+                "Email": "sam.okafor@cleverfox-demo.example",
+                "WorkPhone": "+1 425 555 0100",
+            },
+            Actor.API,
+        )
         self._stamp(when + timedelta(minutes=10), user)
 
     def company(self, spec: _Company, when: datetime) -> list[JobHistory]:
         raw = {"PartnerId": self.partner_id, "PlanTypeId": 1, **spec.wire}
         company = create_company(self.session, self.partner_id, raw, Actor.API)
         self._stamp(when, company)
-        subscription = create_subscription(self.session, self.partner_id, {
-            "CompanyId": company.id, "PlanId": spec.plan_id, **spec.subscription,
-        }, Actor.API).subscription
+        subscription = create_subscription(
+            self.session,
+            self.partner_id,
+            {
+                "CompanyId": company.id,
+                "PlanId": spec.plan_id,
+                **spec.subscription,
+            },
+            Actor.API,
+        ).subscription
         self._stamp(when + timedelta(minutes=2), subscription)
         user = create_company_user(
-            self.session, self.partner_id, {"CompanyId": company.id, **spec.user}, Actor.API)
+            self.session, self.partner_id, {"CompanyId": company.id, **spec.user}, Actor.API
+        )
         self._stamp(when + timedelta(minutes=4), user)
         histories: list[JobHistory] = []
         for n, device in enumerate(spec.devices, 1):
-            histories += self.device(company.id, subscription.id, device,
-                                     when + timedelta(minutes=40 * n))
+            histories += self.device(
+                company.id, subscription.id, device, when + timedelta(minutes=40 * n)
+            )
         return histories
 
     def device(
@@ -215,8 +237,10 @@ class _Seeder:
         installed = when + timedelta(minutes=15)
         check_in(self.session, device.id, spec.facts, installed, ONLINE_WINDOW)
         self._stamp(installed)
-        histories = [self.job(device, job, installed + timedelta(minutes=5 * n), spec)
-                     for n, job in enumerate(spec.jobs, 1)]
+        histories = [
+            self.job(device, job, installed + timedelta(minutes=5 * n), spec)
+            for n, job in enumerate(spec.jobs, 1)
+        ]
         device.last_api_check_at = self.now - spec.quiet_for
         return histories
 
@@ -225,14 +249,23 @@ class _Seeder:
         first = spec.first_run(to_local(when, zone))
         raw = {"DeviceId": device.id, "NextRunOn": format_datetime(first), **spec.wire}
         job = create_job(self.session, self.partner_id, raw, Actor.API, now=when)
-        items = [create_item(self.session, self.partner_id, {"JobId": job.id, **item.wire},
-                             Actor.API, self.secret) for item in spec.items]
+        items = [
+            create_item(
+                self.session,
+                self.partner_id,
+                {"JobId": job.id, **item.wire},
+                Actor.API,
+                self.secret,
+            )
+            for item in spec.items
+        ]
         self._stamp(when, job, *items)
         loaded = lock_job(self.session, job.id)  # with the device and subscription a Log needs
         assert loaded is not None
         profiles = [item.profile for item in spec.items]
-        return JobHistory(loaded, list(zip(items, profiles, strict=True)), spec.runs,
-                          on.archive_root)
+        return JobHistory(
+            loaded, list(zip(items, profiles, strict=True)), spec.runs, on.archive_root
+        )
 
     def _stamp(self, when: datetime, *rows: Any) -> None:
         """Date ``rows`` and every Event written since the last stamp at ``when``."""
@@ -241,7 +274,8 @@ class _Seeder:
             row.added_on = when
         self.session.flush()  # the session does not autoflush; a reload would undo it
         self._last_event_id = redate_events_after(
-            self.session, self.partner_id, self._last_event_id, when)
+            self.session, self.partner_id, self._last_event_id, when
+        )
 
 
 def _write_key(path: Path, partner_id: int, api_key: str) -> None:
@@ -255,26 +289,41 @@ def _write_key(path: Path, partner_id: int, api_key: str) -> None:
 
 
 def _facts(hostname: str, os_name: str, os_version: str) -> dict[str, str]:
-    return {"Hostname": hostname, "OsName": os_name, "OsVersion": os_version,
-            "AgentVersion": __version__}
+    return {
+        "Hostname": hostname,
+        "OsName": os_name,
+        "OsVersion": os_version,
+        "AgentVersion": __version__,
+    }
 
 
 def _schedule(frequency: str, name: str, **wire: Any) -> dict[str, Any]:
     keep = {"Hourly": (48, 24), "Daily": (30, 7), "Weekly": (12, 4), "Monthy": (12, 2)}
     late = {"Hourly": 30, "Daily": 120, "Weekly": 240, "Monthy": 720}
     cloud, local = keep[frequency]
-    return {"Name": name, "Frequency": frequency, "Every": 1, "LateAfter": late[frequency],
-            "CloudKeepLast": cloud, "LocalKeepLast": local, **wire}
+    return {
+        "Name": name,
+        "Frequency": frequency,
+        "Every": 1,
+        "LateAfter": late[frequency],
+        "CloudKeepLast": cloud,
+        "LocalKeepLast": local,
+        **wire,
+    }
 
 
 def _folder(name: str, base: str, gb: float, files: int, **wire: Any) -> _Item:
     """A File item: ``base`` and its subfolders, ``gb`` GB in ``files`` files at first."""
     windows = "\\" in base
     body = {
-        "Name": name, "BackupTypeId": 1, "BaseFolder": base, "IncludeSubFolders": True,
+        "Name": name,
+        "BackupTypeId": 1,
+        "BaseFolder": base,
+        "IncludeSubFolders": True,
         "SearchPatterns": "*.*",
         "ExcludeFolders": "AppData\\Local\\Temp\r\nAppData\\Local\\Microsoft\\Windows\\INetCache"
-        if windows and base.endswith("Users") else None,
+        if windows and base.endswith("Users")
+        else None,
         "ExcludePatterns": "*.tmp\r\n~$*" if windows else "*.tmp",
         "NoCompressExtensions": ".jpg\r\n.png\r\n.zip\r\n.mp4",
         **wire,
@@ -284,12 +333,20 @@ def _folder(name: str, base: str, gb: float, files: int, **wire: Any) -> _Item:
 
 
 def _sql_server(name: str, server: str, database: str, gb: float) -> _Item:
-    body = {"Name": name, "BackupTypeId": 2, "ServerName": server, "DatabaseName": database,
-            "AuthenticationMode": "S", "Username": "backup_svc",
-            "Password": "demo-only-not-a-real-password", "OptionCompress": True,
-            "OptionCopyOnly": True}
-    profile = ItemProfile(int(gb * _GB), 0.002, 0, ".bak", "15.0.4375.4",
-                          "Standard Edition (64-bit)", _MSSQL_ERRORS)
+    body = {
+        "Name": name,
+        "BackupTypeId": 2,
+        "ServerName": server,
+        "DatabaseName": database,
+        "AuthenticationMode": "S",
+        "Username": "backup_svc",
+        "Password": "demo-only-not-a-real-password",
+        "OptionCompress": True,
+        "OptionCopyOnly": True,
+    }
+    profile = ItemProfile(
+        int(gb * _GB), 0.002, 0, ".bak", "15.0.4375.4", "Standard Edition (64-bit)", _MSSQL_ERRORS
+    )
     return _Item(body, profile)
 
 
@@ -299,113 +356,225 @@ def _users_backup(at: time, gb: float, files: int, runs: RunProfile) -> _Job:
 
 
 _SQL_WEEKLY = _Job(
-    _schedule("Weekly", "Weekly SQL Server backup", OnSunday=True), time(2, 0),
-    (_sql_server("Northwind ERP", "NW-SQL01", "NorthwindERP", 2.4),
-     _sql_server("Northwind CRM", "NW-SQL01", "NorthwindCRM", 0.9)),
+    _schedule("Weekly", "Weekly SQL Server backup", OnSunday=True),
+    time(2, 0),
+    (
+        _sql_server("Northwind ERP", "NW-SQL01", "NorthwindERP", 2.4),
+        _sql_server("Northwind CRM", "NW-SQL01", "NorthwindCRM", 0.9),
+    ),
     RunProfile(minutes=6, fail_rate=0.15),
 )
 _PGSQL_HOURLY = _Job(
-    _schedule("Hourly", "Hourly PostgreSQL backup"), time(0, 15),
-    (_Item({"Name": "Practice management database", "BackupTypeId": 3,
-            "ServerName": "localhost", "DatabaseName": "dental_practice",
-            "AuthenticationMode": "W", "OptionCompress": True},
-           ItemProfile(412 * 1024**2, 0.001, 0, ".dump", "16.3", "PostgreSQL 16.3 (Ubuntu)",
-                       _PGSQL_ERRORS)),),
+    _schedule("Hourly", "Hourly PostgreSQL backup"),
+    time(0, 15),
+    (
+        _Item(
+            {
+                "Name": "Practice management database",
+                "BackupTypeId": 3,
+                "ServerName": "localhost",
+                "DatabaseName": "dental_practice",
+                "AuthenticationMode": "W",
+                "OptionCompress": True,
+            },
+            ItemProfile(
+                412 * 1024**2, 0.001, 0, ".dump", "16.3", "PostgreSQL 16.3 (Ubuntu)", _PGSQL_ERRORS
+            ),
+        ),
+    ),
     RunProfile(minutes=0.8, fail_rate=0.02, miss_rate=0.005, retry_rate=0),
 )
 
 COMPANIES = (
     _Company(
-        {"Name": "Northwind Traders", "ExternalId": "NW-001", "AddressLine1": "2110 Western Ave",
-         "CityMunicipality": "Seattle", "StateProvidence": "WA", "PostalCode": "98121",
-         "Country": "United States", "Phone": "+1 206 555 0142"},
+        {
+            "Name": "Northwind Traders",
+            "ExternalId": "NW-001",
+            "AddressLine1": "2110 Western Ave",
+            "CityMunicipality": "Seattle",
+            "StateProvidence": "WA",
+            "PostalCode": "98121",
+            "Country": "United States",
+            "Phone": "+1 206 555 0142",
+        },
         3,
-        {"ExternalId": "SUB-NW-001", "SendNotificationTo": "it@northwind.example",
-         "SendNotificationOnStorageLimit": True},
+        {
+            "ExternalId": "SUB-NW-001",
+            "SendNotificationTo": "it@northwind.example",
+            "SendNotificationOnStorageLimit": True,
+        },
         {"FirstName": "Nora", "LastName": "Lindqvist", "Email": "nora@northwind.example"},
         (
-            _Device({"Name": "NW-FS01 Head office file server", "ExternalId": "NW-DEV-01",
-                     "TimeZoneId": "Pacific Standard Time",
-                     "SendNotificationTo": "it@northwind.example",
-                     "SendNotificationOnJobFailed": True, "SendNotificationOnJobMissed": True},
-                    _facts("NW-FS01", "Windows Server 2022 Standard", "10.0.20348"),
-                    (_Job(_schedule("Daily", "Daily backup of users and shares"), time(1, 30),
-                          (_folder("User folders", "C:\\Users", 7.4, 48_200),
-                           _folder("Shared documents", "D:\\Shares", 21.0, 96_000)),
-                          RunProfile(minutes=22)),)),
-            _Device({"Name": "NW-SQL01 Database server", "ExternalId": "NW-DEV-02",
-                     "TimeZoneId": "Pacific Standard Time",
-                     "SendNotificationTo": "dba@northwind.example",
-                     "SendNotificationOnJobFailed": True},
-                    _facts("NW-SQL01", "Windows Server 2019 Standard", "10.0.17763"),
-                    (_SQL_WEEKLY,)),
-            _Device({"Name": "NW-NYC-LT07 Sales laptop", "ExternalId": "NW-DEV-03",
-                     "TimeZoneId": "Eastern Standard Time"},
-                    _facts("NW-NYC-LT07", "Windows 11 Pro", "10.0.22631"),
-                    (_users_backup(time(12, 30), 3.1, 21_400,
-                                   RunProfile(minutes=9, days_off=frozenset({6, 7}))),),
-                    quiet_for=timedelta(hours=19)),
+            _Device(
+                {
+                    "Name": "NW-FS01 Head office file server",
+                    "ExternalId": "NW-DEV-01",
+                    "TimeZoneId": "Pacific Standard Time",
+                    "SendNotificationTo": "it@northwind.example",
+                    "SendNotificationOnJobFailed": True,
+                    "SendNotificationOnJobMissed": True,
+                },
+                _facts("NW-FS01", "Windows Server 2022 Standard", "10.0.20348"),
+                (
+                    _Job(
+                        _schedule("Daily", "Daily backup of users and shares"),
+                        time(1, 30),
+                        (
+                            _folder("User folders", "C:\\Users", 7.4, 48_200),
+                            _folder("Shared documents", "D:\\Shares", 21.0, 96_000),
+                        ),
+                        RunProfile(minutes=22),
+                    ),
+                ),
+            ),
+            _Device(
+                {
+                    "Name": "NW-SQL01 Database server",
+                    "ExternalId": "NW-DEV-02",
+                    "TimeZoneId": "Pacific Standard Time",
+                    "SendNotificationTo": "dba@northwind.example",
+                    "SendNotificationOnJobFailed": True,
+                },
+                _facts("NW-SQL01", "Windows Server 2019 Standard", "10.0.17763"),
+                (_SQL_WEEKLY,),
+            ),
+            _Device(
+                {
+                    "Name": "NW-NYC-LT07 Sales laptop",
+                    "ExternalId": "NW-DEV-03",
+                    "TimeZoneId": "Eastern Standard Time",
+                },
+                _facts("NW-NYC-LT07", "Windows 11 Pro", "10.0.22631"),
+                (
+                    _users_backup(
+                        time(12, 30), 3.1, 21_400, RunProfile(minutes=9, days_off=frozenset({6, 7}))
+                    ),
+                ),
+                quiet_for=timedelta(hours=19),
+            ),
         ),
     ),
     _Company(
-        {"Name": "Contoso Dental", "ExternalId": "CD-002", "AddressLine1": "18 Ponsonby Road",
-         "CityMunicipality": "Auckland", "PostalCode": "1011", "Country": "New Zealand",
-         "Phone": "+64 9 555 0187"},
+        {
+            "Name": "Contoso Dental",
+            "ExternalId": "CD-002",
+            "AddressLine1": "18 Ponsonby Road",
+            "CityMunicipality": "Auckland",
+            "PostalCode": "1011",
+            "Country": "New Zealand",
+            "Phone": "+64 9 555 0187",
+        },
         2,
         {"ExternalId": "SUB-CD-002"},
         {"FirstName": "Aroha", "LastName": "Ngata", "Email": "aroha@contoso-dental.example"},
         (
-            _Device({"Name": "Front desk PC", "ExternalId": "CD-DEV-01",
-                     "TimeZoneId": "New Zealand Standard Time",
-                     "SendNotificationTo": "office@contoso-dental.example",
-                     "SendNotificationOnJobCompleted": True, "SendNotificationOnJobFailed": True,
-                     "SendNotificationOnJobMissed": True},
-                    _facts("CD-FRONTDESK", "Windows 10 Pro", "10.0.19045"),
-                    (_users_backup(time(18, 30), 1.9, 12_800,
-                                   RunProfile(minutes=6, miss_rate=0.08)),)),
-            _Device({"Name": "Practice server", "ExternalId": "CD-DEV-02",
-                     "TimeZoneId": "New Zealand Standard Time"},
-                    _facts("contoso-srv01", "Ubuntu", "22.04.4 LTS"),
-                    (_PGSQL_HOURLY,
-                     _Job(_schedule("Daily", "Nightly X-ray images"), time(23, 0),
-                          (_folder("X-ray images", "/srv/imaging", 38.0, 152_000,
-                                   SearchPatterns="*.dcm\r\n*.jpg"),),
-                          RunProfile(minutes=35, fail_rate=0.03)))),
+            _Device(
+                {
+                    "Name": "Front desk PC",
+                    "ExternalId": "CD-DEV-01",
+                    "TimeZoneId": "New Zealand Standard Time",
+                    "SendNotificationTo": "office@contoso-dental.example",
+                    "SendNotificationOnJobCompleted": True,
+                    "SendNotificationOnJobFailed": True,
+                    "SendNotificationOnJobMissed": True,
+                },
+                _facts("CD-FRONTDESK", "Windows 10 Pro", "10.0.19045"),
+                (_users_backup(time(18, 30), 1.9, 12_800, RunProfile(minutes=6, miss_rate=0.08)),),
+            ),
+            _Device(
+                {
+                    "Name": "Practice server",
+                    "ExternalId": "CD-DEV-02",
+                    "TimeZoneId": "New Zealand Standard Time",
+                },
+                _facts("contoso-srv01", "Ubuntu", "22.04.4 LTS"),
+                (
+                    _PGSQL_HOURLY,
+                    _Job(
+                        _schedule("Daily", "Nightly X-ray images"),
+                        time(23, 0),
+                        (
+                            _folder(
+                                "X-ray images",
+                                "/srv/imaging",
+                                38.0,
+                                152_000,
+                                SearchPatterns="*.dcm\r\n*.jpg",
+                            ),
+                        ),
+                        RunProfile(minutes=35, fail_rate=0.03),
+                    ),
+                ),
+            ),
         ),
     ),
     _Company(
-        {"Name": "Fabrikam Legal", "ExternalId": "FL-003", "AddressLine1": "41 Chancery Lane",
-         "CityMunicipality": "London", "PostalCode": "WC2A 1JA", "Country": "United Kingdom",
-         "Phone": "+44 20 7946 0321"},
+        {
+            "Name": "Fabrikam Legal",
+            "ExternalId": "FL-003",
+            "AddressLine1": "41 Chancery Lane",
+            "CityMunicipality": "London",
+            "PostalCode": "WC2A 1JA",
+            "Country": "United Kingdom",
+            "Phone": "+44 20 7946 0321",
+        },
         2,
         {"ExternalId": "SUB-FL-003"},
-        {"FirstName": "Oliver", "LastName": "Grant",
-         "Email": "oliver.grant@fabrikam-legal.example"},
+        {
+            "FirstName": "Oliver",
+            "LastName": "Grant",
+            "Email": "oliver.grant@fabrikam-legal.example",
+        },
         (
-            _Device({"Name": "FL-SRV01 Office server", "ExternalId": "FL-DEV-01",
-                     "TimeZoneId": "GMT Standard Time",
-                     "SendNotificationTo": "it@fabrikam-legal.example",
-                     "SendNotificationCc": "oliver.grant@fabrikam-legal.example",
-                     "SendNotificationOnJobFailed": True, "SendNotificationOnJobMissed": True},
-                    _facts("FL-SRV01", "Windows Server 2022 Standard", "10.0.20348"),
-                    (_Job(_schedule("Daily", "Daily backup of client files"), time(22, 0),
-                          (_folder("Client files", "D:\\Clients", 54.0, 233_000),),
-                          RunProfile(minutes=28)),
-                     _Job(_schedule("Weekly", "Case database backup", OnMonday=True,
-                                    OnThursday=True), time(23, 30),
-                          (_sql_server("Case manager", "FL-SRV01\\SQLEXPRESS", "CaseManager",
-                                       1.3),),
-                          RunProfile(minutes=4, fail_rate=0.1)),
-                     _Job(_schedule("Monthy", "Monthly archive of closed matters",
-                                    DayOfMonth=1), time(3, 0),
-                          (_folder("Closed matters", "E:\\Archive", 120.0, 410_000),),
-                          RunProfile(minutes=95, fail_rate=0)))),
-            _Device({"Name": "FL-FRA-LT02 Partner laptop (Frankfurt)", "ExternalId": "FL-DEV-02",
-                     "TimeZoneId": "W. Europe Standard Time"},
-                    _facts("FL-FRA-LT02", "Windows 11 Pro", "10.0.22631"),
-                    (_users_backup(time(13, 0), 4.6, 30_900, RunProfile(minutes=11)),)),
-            _Device({"Name": "FL-RECEPTION Reception PC", "ExternalId": "FL-DEV-03",
-                     "TimeZoneId": "GMT Standard Time"}, None),
+            _Device(
+                {
+                    "Name": "FL-SRV01 Office server",
+                    "ExternalId": "FL-DEV-01",
+                    "TimeZoneId": "GMT Standard Time",
+                    "SendNotificationTo": "it@fabrikam-legal.example",
+                    "SendNotificationCc": "oliver.grant@fabrikam-legal.example",
+                    "SendNotificationOnJobFailed": True,
+                    "SendNotificationOnJobMissed": True,
+                },
+                _facts("FL-SRV01", "Windows Server 2022 Standard", "10.0.20348"),
+                (
+                    _Job(
+                        _schedule("Daily", "Daily backup of client files"),
+                        time(22, 0),
+                        (_folder("Client files", "D:\\Clients", 54.0, 233_000),),
+                        RunProfile(minutes=28),
+                    ),
+                    _Job(
+                        _schedule("Weekly", "Case database backup", OnMonday=True, OnThursday=True),
+                        time(23, 30),
+                        (_sql_server("Case manager", "FL-SRV01\\SQLEXPRESS", "CaseManager", 1.3),),
+                        RunProfile(minutes=4, fail_rate=0.1),
+                    ),
+                    _Job(
+                        _schedule("Monthy", "Monthly archive of closed matters", DayOfMonth=1),
+                        time(3, 0),
+                        (_folder("Closed matters", "E:\\Archive", 120.0, 410_000),),
+                        RunProfile(minutes=95, fail_rate=0),
+                    ),
+                ),
+            ),
+            _Device(
+                {
+                    "Name": "FL-FRA-LT02 Partner laptop (Frankfurt)",
+                    "ExternalId": "FL-DEV-02",
+                    "TimeZoneId": "W. Europe Standard Time",
+                },
+                _facts("FL-FRA-LT02", "Windows 11 Pro", "10.0.22631"),
+                (_users_backup(time(13, 0), 4.6, 30_900, RunProfile(minutes=11)),),
+            ),
+            _Device(
+                {
+                    "Name": "FL-RECEPTION Reception PC",
+                    "ExternalId": "FL-DEV-03",
+                    "TimeZoneId": "GMT Standard Time",
+                },
+                None,
+            ),
         ),
     ),
 )

@@ -97,8 +97,9 @@ def write_history(
     ``now`` — or, for a device that stopped checking in, a run still inside its LateAfter
     window, which the missed-job duty will record. Devices whose last check-in is older than
     ``online_window`` get their Device Offline."""
-    runs = sorted((run for h in histories for run in _runs_of(h, now)),
-                  key=lambda run: run.log.added_on)
+    runs = sorted(
+        (run for h in histories for run in _runs_of(h, now)), key=lambda run: run.log.added_on
+    )
     session.add_all([run.log for run in runs])
     session.flush()
     for run in runs:
@@ -107,8 +108,9 @@ def write_history(
             item.added_on = run.log.updated_on or run.log.added_on
             session.add(item)
     events = [event for run in runs for event in run.events]
-    events += _offline_events({h.job.device.id: h.job.device for h in histories}.values(),
-                              now, online_window)
+    events += _offline_events(
+        {h.job.device.id: h.job.device for h in histories}.values(), now, online_window
+    )
     for when, write in sorted(events, key=lambda event: event[0]):
         write(session).added_on = when
     session.flush()
@@ -167,9 +169,7 @@ def _started(job: Job, trigger: str, started: datetime) -> _Run:
     return run
 
 
-def _finished(
-    history: JobHistory, run: _Run, rng: Random, now: datetime, *, failed: bool
-) -> _Run:
+def _finished(history: JobHistory, run: _Run, rng: Random, now: datetime, *, failed: bool) -> _Run:
     """As ``PUT /api/agent/logs/{LogId}`` finishes it: Completed with a Log Item per job
     item, or Failed with one item's error and the others' Log Items."""
     log, job = run.log, history.job
@@ -228,8 +228,11 @@ def _report(
     }
     if profile.files:
         files = int(profile.files * grown * rng.uniform(0.997, 1.003))
-        report |= {"backup_list_name": f"{name}-{stamp}.lst",
-                   "backup_list_size": files * rng.randint(120, 180), "backup_list_count": files}
+        report |= {
+            "backup_list_name": f"{name}-{stamp}.lst",
+            "backup_list_size": files * rng.randint(120, 180),
+            "backup_list_count": files,
+        }
     return report
 
 
@@ -258,35 +261,67 @@ def _offline_events(
 
 def _run_event(kind: EventKind, actor: Actor, log: Log) -> Callable[[Session], Event]:
     def write(session: Session) -> Event:
-        return record_event(session, kind, actor=actor, partner_id=log.partner_id,
-                            company_id=log.company_id, device_id=log.device_id,
-                            job_id=log.job_id, log_id=log.id,
-                            subscription_id=log.subscription_id, plan_id=log.plan_id)
+        return record_event(
+            session,
+            kind,
+            actor=actor,
+            partner_id=log.partner_id,
+            company_id=log.company_id,
+            device_id=log.device_id,
+            job_id=log.job_id,
+            log_id=log.id,
+            subscription_id=log.subscription_id,
+            plan_id=log.plan_id,
+        )
+
     return write
 
 
 def _run_requested_event(log: Log) -> Callable[[Session], Event]:
     """Job Run Requested as ``POST /api/jobs/{JobId}/run`` writes it: the job's ids only."""
+
     def write(session: Session) -> Event:
-        return record_event(session, EventKind.JOB_RUN_REQUESTED, actor=Actor.API,
-                            partner_id=log.partner_id, company_id=log.company_id,
-                            device_id=log.device_id, job_id=log.job_id)
+        return record_event(
+            session,
+            EventKind.JOB_RUN_REQUESTED,
+            actor=Actor.API,
+            partner_id=log.partner_id,
+            company_id=log.company_id,
+            device_id=log.device_id,
+            job_id=log.job_id,
+        )
+
     return write
 
 
 def _mail_event(log: Log) -> Callable[[Session], Event]:
     def write(session: Session) -> Event:
-        return record_event(session, EventKind.NOTIFICATION_SENT, actor=Actor.SERVER,
-                            partner_id=log.partner_id, log_id=log.id, company_id=log.company_id,
-                            device_id=log.device_id, job_id=log.job_id)
+        return record_event(
+            session,
+            EventKind.NOTIFICATION_SENT,
+            actor=Actor.SERVER,
+            partner_id=log.partner_id,
+            log_id=log.id,
+            company_id=log.company_id,
+            device_id=log.device_id,
+            job_id=log.job_id,
+        )
+
     return write
 
 
 def _offline_event(device: Device) -> Callable[[Session], Event]:
     def write(session: Session) -> Event:
-        return record_event(session, EventKind.DEVICE_OFFLINE, actor=Actor.SERVER,
-                            partner_id=device.partner_id, company_id=device.company_id,
-                            device_id=device.id, subscription_id=device.subscription_id)
+        return record_event(
+            session,
+            EventKind.DEVICE_OFFLINE,
+            actor=Actor.SERVER,
+            partner_id=device.partner_id,
+            company_id=device.company_id,
+            device_id=device.id,
+            subscription_id=device.subscription_id,
+        )
+
     return write
 
 

@@ -6,8 +6,9 @@ AES-256-GCM sealing under a company's keys (``sealing``), the agent's upload rec
 (``records``), write-once packs (``packs``), the chunk index interface (``index``), manifests
 and their digest (``manifest``), resolution against the index (``resolution``), the sealed
 manifest stream (``manifest_stream``), the ZIP archive and its byte ranges (``archive``, with
-the records of ``zipformat``) and the backup list (``listing``). Errors are in ``errors``. ``backends`` is the lowest layer:
-dumb storage of named, write-once objects on a local directory or an S3-compatible service.
+the records of ``zipformat``) and the backup list (``listing``). Errors are in ``errors``.
+``backends`` is the lowest layer: dumb storage of named, write-once objects on a local
+directory or an S3-compatible service.
 
 It imports nothing of the web layer and talks to no database or backend: callers pass
 bytes, mappings and callables (the server backs them with SQL and a ``Backend``, the agent

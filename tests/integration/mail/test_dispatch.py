@@ -93,10 +93,16 @@ def events(db: Database) -> list[Event]:
 
 def add_mail(db: Database, **overrides: Any) -> Mail:
     values: dict[str, Any] = {
-        "partner_id": PARTNER_ID, "kind": "invitation", "log_id": None,
-        "message_id": new_message_id("cleverfox.example"), "to_addresses": "ops@example.com",
-        "subject": "[CleverFox Backup] You have been added to Acme", "body": "Hello Ivy,\n",
-        "attempts": 0, "next_attempt_at": NOW, "added_on": NOW - timedelta(minutes=5),
+        "partner_id": PARTNER_ID,
+        "kind": "invitation",
+        "log_id": None,
+        "message_id": new_message_id("cleverfox.example"),
+        "to_addresses": "ops@example.com",
+        "subject": "[CleverFox Backup] You have been added to Acme",
+        "body": "Hello Ivy,\n",
+        "attempts": 0,
+        "next_attempt_at": NOW,
+        "added_on": NOW - timedelta(minutes=5),
     }
     values.update(overrides)
     with db.writing() as session:
@@ -107,9 +113,15 @@ def add_mail(db: Database, **overrides: Any) -> Mail:
 
 def add_log(db: Database, **overrides: Any) -> Log:
     values: dict[str, Any] = {
-        "partner_id": PARTNER_ID, "company_id": 11, "device_id": 22, "job_id": 33,
-        "time_zone_id": "W. Europe Standard Time", "iana_time_zone_id": "Europe/Berlin",
-        "name": "Nightly", "job_status": "Failed", "added_on": NOW,
+        "partner_id": PARTNER_ID,
+        "company_id": 11,
+        "device_id": 22,
+        "job_id": 33,
+        "time_zone_id": "W. Europe Standard Time",
+        "iana_time_zone_id": "Europe/Berlin",
+        "name": "Nightly",
+        "job_status": "Failed",
+        "added_on": NOW,
     }
     values.update(overrides)
     with db.writing() as session:
@@ -133,8 +145,12 @@ def test_a_due_row_is_delivered_once_with_its_message_id(
     db: Database, smtp_server: StartServer, settings: Settings
 ) -> None:
     server = smtp_server()
-    mail = add_mail(db, to_addresses="ops@example.com; lead@example.com",
-                    cc_addresses="audit@example.com", bcc_addresses="hidden@example.org")
+    mail = add_mail(
+        db,
+        to_addresses="ops@example.com; lead@example.com",
+        cc_addresses="audit@example.com",
+        bcc_addresses="hidden@example.org",
+    )
     transport = smtp_transport(server)
 
     assert dispatch_due_mail(db, transport, settings, NOW) == 1
@@ -145,7 +161,11 @@ def test_a_due_row_is_delivered_once_with_its_message_id(
     assert message["Message-ID"] == mail.message_id
     assert received.mail_from == "noreply@cleverfox.example"
     assert received.rcpt_tos == [
-        "ops@example.com", "lead@example.com", "audit@example.com", "hidden@example.org"]
+        "ops@example.com",
+        "lead@example.com",
+        "audit@example.com",
+        "hidden@example.org",
+    ]
     assert message["To"] == "ops@example.com, lead@example.com"
     assert message["Cc"] == "audit@example.com"
     assert message["Bcc"] is None and b"hidden@example.org" not in received.raw
@@ -158,9 +178,7 @@ def test_a_due_row_is_delivered_once_with_its_message_id(
     assert (event.event_type_id, event.actor, event.partner_id) == (SENT, "Server", PARTNER_ID)
 
 
-def test_only_due_rows_are_sent(
-    db: Database, smtp_server: StartServer, settings: Settings
-) -> None:
+def test_only_due_rows_are_sent(db: Database, smtp_server: StartServer, settings: Settings) -> None:
     server = smtp_server()
     due = add_mail(db)
     add_mail(db, next_attempt_at=NOW + timedelta(seconds=1))
@@ -311,8 +329,9 @@ def test_a_row_that_makes_no_valid_mail_fails_without_blocking_the_rest(
     db: Database, smtp_server: StartServer, settings: Settings
 ) -> None:
     server = smtp_server()
-    broken = add_mail(db, subject="Hello\r\nBcc: everyone@example.com",
-                      next_attempt_at=NOW - timedelta(minutes=1))
+    broken = add_mail(
+        db, subject="Hello\r\nBcc: everyone@example.com", next_attempt_at=NOW - timedelta(minutes=1)
+    )
     fine = add_mail(db)
 
     assert dispatch_due_mail(db, smtp_transport(server), settings, NOW) == 2
@@ -339,8 +358,14 @@ def test_a_job_result_mail_sets_its_logs_processed_on(
     }
     assert processed == {name: NOW if name == outcome else None for name in processed}
     [event] = events(db)
-    assert (event.event_type_id, event.log_id, event.company_id, event.device_id,
-            event.job_id, event.partner_id) == (SENT, log.id, 11, 22, 33, PARTNER_ID)
+    assert (
+        event.event_type_id,
+        event.log_id,
+        event.company_id,
+        event.device_id,
+        event.job_id,
+        event.partner_id,
+    ) == (SENT, log.id, 11, 22, 33, PARTNER_ID)
 
 
 def test_a_failed_job_result_mail_leaves_processed_on_unset(
@@ -390,8 +415,9 @@ def test_the_server_runs_the_mail_duty(
     db: Database, smtp_server: StartServer, tmp_path: Path
 ) -> None:
     server = smtp_server()
-    settings = Settings(data_dir=tmp_path, mail_from=SENDER,
-                        smtp_url=f"smtp://{server.host}:{server.port}")
+    settings = Settings(
+        data_dir=tmp_path, mail_from=SENDER, smtp_url=f"smtp://{server.host}:{server.port}"
+    )
     [duty] = [d for d in server_duties(settings) if d.name == "mail"]
     mails = [add_mail(db) for _ in range(3)]
 

@@ -45,8 +45,9 @@ def test_rows_read_as_sqlalchemy_reads_them(db: Database, partner: Partner) -> N
         reads = HotReads(db)
         try:
             mine = await repository.get_company_row(reads, partner.partner_id, partner.company_id)
-            other = await repository.get_company_row(reads, partner.partner_id + 1,
-                                                     partner.company_id)
+            other = await repository.get_company_row(
+                reads, partner.partner_id + 1, partner.company_id
+            )
             return mine, other
         finally:
             await reads.close()
@@ -66,16 +67,16 @@ def test_sqlite_read_that_would_wait_goes_to_a_thread(tmp_path: Path) -> None:
     at once, the read waits in a thread until the lock is gone, and meanwhile the event
     loop keeps running other tasks. (Its own database file, to lock it.)"""
     db = Database(f"sqlite:///{tmp_path / 'locked.db'}", pool_size=1)
-    things = Table("things", MetaData(), Column("id", Integer, primary_key=True),
-                   Column("name", String))
+    things = Table(
+        "things", MetaData(), Column("id", Integer, primary_key=True), Column("name", String)
+    )
     things.create(db.engine)
     with db.engine.begin() as connection:
         connection.execute(things.insert(), [{"id": 1, "name": "one"}])
     by_id = Prepared(select(things).where(things.c.id == bindparam("id")))
     db.engine.dispose()  # its connection would keep the file in WAL mode
 
-    blocker = sqlite3.connect(tmp_path / "locked.db", isolation_level=None,
-                              check_same_thread=False)
+    blocker = sqlite3.connect(tmp_path / "locked.db", isolation_level=None, check_same_thread=False)
     # Out of WAL (where readers never wait): an exclusive transaction keeps readers out.
     blocker.execute("PRAGMA journal_mode=DELETE")
     blocker.execute("BEGIN EXCLUSIVE")
@@ -125,11 +126,9 @@ def test_postgres_connection_lost_since_last_use_is_replaced(
     async def read_kill_read() -> tuple[object, object]:
         reads = HotReads(db)
         try:
-            first = await repository.get_company_row(reads, partner.partner_id,
-                                                     partner.company_id)
+            first = await repository.get_company_row(reads, partner.partner_id, partner.company_id)
             await asyncio.to_thread(_terminate_other_sessions, db, name)
-            second = await repository.get_company_row(reads, partner.partner_id,
-                                                      partner.company_id)
+            second = await repository.get_company_row(reads, partner.partner_id, partner.company_id)
             return first, second
         finally:
             await reads.close()
@@ -145,8 +144,10 @@ def _terminate_other_sessions(db: Database, application_name: str) -> None:
     """End this test's other sessions (the idle asyncpg one), as a server restart would."""
     with db.connection_reading() as connection:
         killed = connection.execute(
-            text("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
-                 "WHERE application_name = :name AND pid <> pg_backend_pid()"),
+            text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name = :name AND pid <> pg_backend_pid()"
+            ),
             {"name": application_name},
         ).scalar_one()
     assert killed == 1

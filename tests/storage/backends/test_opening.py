@@ -174,5 +174,3 @@ def test_the_local_backend_does_not_import_botocore(tmp_path: Path) -> None:
     )
 
     assert result.stdout.strip() == "[]"
-
-

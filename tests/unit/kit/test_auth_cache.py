@@ -34,7 +34,6 @@ DEVICE = DevicePrincipal(
 )
 
 
-
 def test_a_partner_is_cached_for_the_window_and_then_forgotten() -> None:
     clock = ManualClock()
     cache = AuthCache(2, clock=clock)

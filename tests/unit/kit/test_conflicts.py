@@ -65,8 +65,15 @@ def _violation(db: Database, external_id: str | None, name: str = "Twin") -> Int
     def add_twins() -> None:
         with db.writing() as session:
             for _ in range(2):
-                session.add(Company(partner_id=made.partner_id, plan_type_id=1, name=name,
-                                    name_folded=name.casefold(), external_id=external_id))
+                session.add(
+                    Company(
+                        partner_id=made.partner_id,
+                        plan_type_id=1,
+                        name=name,
+                        name_folded=name.casefold(),
+                        external_id=external_id,
+                    )
+                )
                 session.flush()
 
     with pytest.raises(IntegrityError) as caught:

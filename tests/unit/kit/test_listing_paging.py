@@ -63,7 +63,8 @@ def paging_of(changed: str, *, core: bool = False) -> Paging:
     """The probes' paging by Core columns or ORM attributes: UpdatedSince on UpdatedOn or
     AddedOn (``both``), on AddedOn alone (``added``), or not at all (``none``)."""
     id_column, added_on, updated_on = (
-        (PROBES.c.id, PROBES.c.added_on, PROBES.c.updated_on) if core
+        (PROBES.c.id, PROBES.c.added_on, PROBES.c.updated_on)
+        if core
         else (Probe.id, Probe.added_on, Probe.updated_on)
     )
     if changed == "none":
@@ -92,9 +93,10 @@ def engine(database_url: str | None) -> Iterator[Engine]:
     made = create_engine(url)
     _Base.metadata.create_all(made)
     with made.begin() as connection:
-        connection.execute(insert(PROBES), [
-            {"id": n, "added_on": added(n), "updated_on": updated(n)} for n in range(1, ROWS + 1)
-        ])
+        connection.execute(
+            insert(PROBES),
+            [{"id": n, "added_on": added(n), "updated_on": updated(n)} for n in range(1, ROWS + 1)],
+        )
     yield made
     _Base.metadata.drop_all(made)
     made.dispose()
@@ -211,7 +213,10 @@ def test_fetch_is_not_called_past_max_offset() -> None:
 def test_the_window_holds_only_what_applies() -> None:
     query = ListQuery(page_no=3, page_size=10, before_id=7, updated_since=T0)
     assert PAGING.window(query) == {
-        "offset": 20, "limit": 11, "before_id": 7, "changed_since": T0,
+        "offset": 20,
+        "limit": 11,
+        "before_id": 7,
+        "changed_since": T0,
     }
     assert paging_of("none").window(query) == {"offset": 20, "limit": 11, "before_id": 7}
     assert PAGING.window(ListQuery()) == {"offset": 0, "limit": 26}
@@ -221,8 +226,10 @@ def test_one_statement_built_once_serves_every_window(engine: Engine) -> None:
     """Built with every parameter present, as ``logs.repository`` caches its statements."""
     stmt = PAGING.apply(select(PROBES.c.id), {"before_id", "changed_since", "offset", "limit"})
     with engine.connect() as connection:
-        for query in (ListQuery(page_size=2, before_id=23, updated_since=T0),
-                      ListQuery(page_no=4, page_size=3, before_id=9, updated_since=added(4))):
+        for query in (
+            ListQuery(page_size=2, before_id=23, updated_since=T0),
+            ListQuery(page_no=4, page_size=3, before_id=9, updated_since=added(4)),
+        ):
             window = PAGING.window(query)
             assert window is not None
             rows = [row.id for row in connection.execute(stmt, window)]

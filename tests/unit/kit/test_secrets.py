@@ -118,8 +118,15 @@ def test_v1_envelopes_open_under_whichever_master_made_them() -> None:
 
 @pytest.mark.parametrize(
     "envelope",
-    ["", "plain text", "v3:abc", "v1:not base64!", "v1:" + base64.b64encode(b"short").decode(),
-     "v2:", "v2:zzzzzzzz:AAAA"],
+    [
+        "",
+        "plain text",
+        "v3:abc",
+        "v1:not base64!",
+        "v1:" + base64.b64encode(b"short").decode(),
+        "v2:",
+        "v2:zzzzzzzz:AAAA",
+    ],
 )
 def test_malformed_envelopes_are_undecryptable_not_crashes(envelope: str) -> None:
     with pytest.raises(UndecryptableSecret):
@@ -140,8 +147,10 @@ def test_a_tampered_envelope_is_refused() -> None:
 
 def test_digests_are_under_every_key_current_first() -> None:
     secret = ServerSecret(NEW, OLD)
-    assert secret.digests("cfp_x") == [ServerSecret(NEW).digest("cfp_x"),
-                                       ServerSecret(OLD).digest("cfp_x")]
+    assert secret.digests("cfp_x") == [
+        ServerSecret(NEW).digest("cfp_x"),
+        ServerSecret(OLD).digest("cfp_x"),
+    ]
     assert secret.digest("cfp_x") == secret.digests("cfp_x")[0]
     assert len(set(secret.digests("cfp_x"))) == 2 and len(secret.digest("cfp_x")) == 64
 
@@ -165,8 +174,10 @@ def test_rotated_puts_a_fresh_key_first_and_keeps_all_others() -> None:
     rotated = secret.rotated()
     assert rotated.key_ids[1:] == secret.key_ids and rotated.key_id not in secret.key_ids
     assert rotated.without_older().key_ids == (rotated.key_id,)
-    assert ServerSecret(NEW).rotated(OTHER).key_ids == (ServerSecret(OTHER).key_id,
-                                                        ServerSecret(NEW).key_id)
+    assert ServerSecret(NEW).rotated(OTHER).key_ids == (
+        ServerSecret(OTHER).key_id,
+        ServerSecret(NEW).key_id,
+    )
 
 
 def test_keyring_text_round_trips() -> None:

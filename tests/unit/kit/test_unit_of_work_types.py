@@ -14,7 +14,7 @@ from mypy import api
 
 ROOT = Path(__file__).resolve().parents[3]
 
-CALLS = '''
+CALLS = """
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -54,18 +54,22 @@ def misfitting(work: UnitOfWork, query: ListQuery) -> None:
     work.get(log, company_out)  # misfit
     work.list(query, companies, log_out)  # misfit
     work.write(None, ("logs", "LogId"), lambda s: company(s), log_out)  # misfit
-'''
+"""
 
 
 def test_mypy_refuses_a_presenter_that_does_not_fit_its_action(tmp_path: Path) -> None:
     module = tmp_path / "endpoint_calls.py"
     module.write_text(CALLS)
-    stdout, stderr, _ = api.run([
-        "--config-file", str(ROOT / "pyproject.toml"),
-        "--cache-dir", str(ROOT / ".mypy_cache"),
-        "--no-error-summary",
-        str(module),
-    ])
+    stdout, stderr, _ = api.run(
+        [
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "--cache-dir",
+            str(ROOT / ".mypy_cache"),
+            "--no-error-summary",
+            str(module),
+        ]
+    )
     assert not stderr, stderr
     lines = CALLS.splitlines()
     misfits = {number for number, line in enumerate(lines, 1) if line.endswith("# misfit")}

@@ -40,13 +40,21 @@ def create_plan(
     errors += _limit_errors("DeviceLimit", "--device-limit", device_limit)
     errors += _limit_errors("StorageLimit", "--storage-limit-gb", storage_limit_gb)
     if find_plan_type(session, plan_type_id) is None:
-        errors.append(FieldError("PlanTypeId", "invalid_reference",
-                                 f"--plan-type-id: no plan type {plan_type_id}."))
+        errors.append(
+            FieldError(
+                "PlanTypeId", "invalid_reference", f"--plan-type-id: no plan type {plan_type_id}."
+            )
+        )
     fail_if(errors)
-    plan = Plan(name=name, plan_type_id=plan_type_id, is_inactive=False,
-                details=_details(device_limit, storage_limit_gb),
-                device_limit=device_limit, storage_limit=storage_limit_gb,
-                download_limit=download_limit)
+    plan = Plan(
+        name=name,
+        plan_type_id=plan_type_id,
+        is_inactive=False,
+        details=_details(device_limit, storage_limit_gb),
+        device_limit=device_limit,
+        storage_limit=storage_limit_gb,
+        download_limit=download_limit,
+    )
     session.add(plan)
     session.flush()
     return plan

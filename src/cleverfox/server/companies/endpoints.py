@@ -23,9 +23,7 @@ RESOURCE = ("companies", "CompanyId")
 
 
 @router.get("")
-def list_companies(
-    work: PartnerWork, query: ListQuery = query_of(COMPANY_FILTERS)
-) -> Response:
+def list_companies(work: PartnerWork, query: ListQuery = query_of(COMPANY_FILTERS)) -> Response:
     """The caller's companies, newest first."""
     return work.list_rows(
         query, lambda c, q: service.read_companies(c, work.partner_id, q), company_row_out
@@ -37,8 +35,9 @@ async def get_company(request: Request, company_id: str) -> Response:
     """One company of the caller."""
     work = await partner_work_of(request)
     cid = path_id(company_id)
-    return await work.fetch(lambda reads: service.read_company(reads, work.partner_id, cid),
-                            company_row_out)
+    return await work.fetch(
+        lambda reads: service.read_company(reads, work.partner_id, cid), company_row_out
+    )
 
 
 @router.post("", status_code=201)
@@ -54,9 +53,7 @@ def create_company(work: PartnerWork, body: Body = body_of(COMPANY)) -> Response
 
 
 @router.put("/{company_id}")
-def update_company(
-    company_id: str, work: PartnerWork, body: Body = body_of(COMPANY)
-) -> Response:
+def update_company(company_id: str, work: PartnerWork, body: Body = body_of(COMPANY)) -> Response:
     """Change the attributes sent; the others keep their value."""
     cid = path_id(company_id)
     return work.write(

@@ -40,18 +40,20 @@ def get_company_user(company_user_id: str, work: PartnerWork) -> Response:
 
 
 @router.post("", status_code=201)
-def create_company_user(
-    work: PartnerWork, body: Body = body_of(COMPANY_USER)
-) -> Response:
+def create_company_user(work: PartnerWork, body: Body = body_of(COMPANY_USER)) -> Response:
     """Add a user to one of the caller's companies and send them an invitation e-mail.
 
     Email must be a valid address not used by another user of the company (compared
     case-insensitively; 409 ``email_taken``). The company's first user becomes its account
     owner (IsAccountOwner) and therefore cannot be created inactive (409 ``account_owner``).
     """
-    return work.write(body, RESOURCE,
-                      lambda s: service.create_user(s, work.partner_id, body.raw, Actor.API),
-                      company_user_out, status=201)
+    return work.write(
+        body,
+        RESOURCE,
+        lambda s: service.create_user(s, work.partner_id, body.raw, Actor.API),
+        company_user_out,
+        status=201,
+    )
 
 
 @router.put("/{company_user_id}")
@@ -63,15 +65,21 @@ def update_company_user(
     The account owner cannot be deactivated (409 ``account_owner``).
     """
     uid = path_id(company_user_id)
-    return work.write(body, RESOURCE,
-                      lambda s: service.update_user(s, work.partner_id, uid, body.raw, Actor.API),
-                      company_user_out)
+    return work.write(
+        body,
+        RESOURCE,
+        lambda s: service.update_user(s, work.partner_id, uid, body.raw, Actor.API),
+        company_user_out,
+    )
 
 
 @router.delete("/{company_user_id}")
 def delete_company_user(company_user_id: str, work: PartnerWork) -> Response:
     """Delete a user; the company's account owner cannot be deleted (409 ``account_owner``)."""
     uid = path_id(company_user_id)
-    return work.write(None, RESOURCE,
-                      lambda s: service.delete_user(s, work.partner_id, uid, Actor.API),
-                      company_user_out)
+    return work.write(
+        None,
+        RESOURCE,
+        lambda s: service.delete_user(s, work.partner_id, uid, Actor.API),
+        company_user_out,
+    )

@@ -63,10 +63,19 @@ def create_user(
     user = CompanyUser(**values, email_folded=email_folded, is_account_owner=is_owner)
     session.add(user)
     session.flush()
-    record_event(session, EventKind.COMPANY_USER_ADDED, actor=actor, partner_id=partner_id,
-                 company_id=company.id, company_user_id=user.id)
-    queue_invitation(session, partner_id, Invitee(
-        InviteeKind.COMPANY_USER, user.id, user.email, user.first_name, company.name))
+    record_event(
+        session,
+        EventKind.COMPANY_USER_ADDED,
+        actor=actor,
+        partner_id=partner_id,
+        company_id=company.id,
+        company_user_id=user.id,
+    )
+    queue_invitation(
+        session,
+        partner_id,
+        Invitee(InviteeKind.COMPANY_USER, user.id, user.email, user.first_name, company.name),
+    )
     return get_user(session, partner_id, user.id)
 
 
@@ -84,8 +93,15 @@ def update_user(
     changes = apply_changes(user, COMPANY_USER, values)
     if changes:
         user.email_folded = people.fold_email(user.email)
-        record_event(session, EventKind.COMPANY_USER_MODIFIED, actor=actor, partner_id=partner_id,
-                     company_id=user.company_id, company_user_id=user.id, changes=changes)
+        record_event(
+            session,
+            EventKind.COMPANY_USER_MODIFIED,
+            actor=actor,
+            partner_id=partner_id,
+            company_id=user.company_id,
+            company_user_id=user.id,
+            changes=changes,
+        )
     return user
 
 
@@ -93,7 +109,13 @@ def delete_user(session: Session, partner_id: int, user_id: int, actor: Actor) -
     """DELETE: 409 ``account_owner`` for the account owner; writes Company User Deleted."""
     user = get_user(session, partner_id, user_id, lock=True)
     people.check_deletion(user)
-    record_event(session, EventKind.COMPANY_USER_DELETED, actor=actor, partner_id=partner_id,
-                 company_id=user.company_id, company_user_id=user.id)
+    record_event(
+        session,
+        EventKind.COMPANY_USER_DELETED,
+        actor=actor,
+        partner_id=partner_id,
+        company_id=user.company_id,
+        company_user_id=user.id,
+    )
     session.delete(user)
     return user

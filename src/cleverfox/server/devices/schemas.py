@@ -212,8 +212,9 @@ def embedded_device_row_out(row: Mapping[str, Any], how: Presentation) -> dict[s
         "SendNotificationOnJobCompleted": row["send_notification_on_job_completed"],
         "SendNotificationOnJobFailed": row["send_notification_on_job_failed"],
         "SendNotificationOnJobMissed": row["send_notification_on_job_missed"],
-        "AgentDownloadUrl": download_url_of(how.secret, how.base_url, row["id"],
-                                            row["api_key_digest"]),
+        "AgentDownloadUrl": download_url_of(
+            how.secret, how.base_url, row["id"], row["api_key_digest"]
+        ),
         "LastAgentDownloadCreated": format_datetime(row["last_agent_download_created"]),
         "Hostname": row["hostname"],
         "OsName": row["os_name"],

@@ -34,5 +34,8 @@ def record_missed_jobs(session: Session, now: datetime, *, limit: int = BATCH) -
 
 def overdue_job_ids(session: Session, now: datetime) -> list[int]:
     """Ids of the active jobs on active devices whose pending run's window has closed."""
-    return [job_id for job_id, due, late_after in repository.due_jobs(session, now)
-            if due is not None and due + timedelta(minutes=late_after) <= now]
+    return [
+        job_id
+        for job_id, due, late_after in repository.due_jobs(session, now)
+        if due is not None and due + timedelta(minutes=late_after) <= now
+    ]

@@ -24,16 +24,35 @@ def server_duties(settings: Settings) -> list[Duty]:
 
     docs/architecture.md lists these by name; a test holds the two to the same list."""
     return [
-        Duty("missed-jobs", missed_jobs.LOCK_ID, settings.missed_job_interval,
-             missed_jobs.record_missed_jobs, missed_jobs.BATCH),
-        Duty("stale-running-logs", stale_logs.LOCK_ID, stale_logs.INTERVAL_SECONDS,
-             partial(stale_logs.fail_stale_logs, timeout_hours=settings.running_log_timeout),
-             stale_logs.BATCH),
-        Duty("offline-devices", OFFLINE_DEVICES_LOCK_ID, settings.checkin_interval,
-             partial(_offline_devices, settings), OFFLINE_BATCH),
+        Duty(
+            "missed-jobs",
+            missed_jobs.LOCK_ID,
+            settings.missed_job_interval,
+            missed_jobs.record_missed_jobs,
+            missed_jobs.BATCH,
+        ),
+        Duty(
+            "stale-running-logs",
+            stale_logs.LOCK_ID,
+            stale_logs.INTERVAL_SECONDS,
+            partial(stale_logs.fail_stale_logs, timeout_hours=settings.running_log_timeout),
+            stale_logs.BATCH,
+        ),
+        Duty(
+            "offline-devices",
+            OFFLINE_DEVICES_LOCK_ID,
+            settings.checkin_interval,
+            partial(_offline_devices, settings),
+            OFFLINE_BATCH,
+        ),
         mail_duty(settings),
-        Duty("expired-tokens", expired_tokens.LOCK_ID, settings.token_purge_interval,
-             expired_tokens.purge_tokens, expired_tokens.BATCH),
+        Duty(
+            "expired-tokens",
+            expired_tokens.LOCK_ID,
+            settings.token_purge_interval,
+            expired_tokens.purge_tokens,
+            expired_tokens.BATCH,
+        ),
     ]
 
 

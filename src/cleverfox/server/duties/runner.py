@@ -53,8 +53,9 @@ class DutyRunner:
     def start(self) -> None:
         """Start the threads; each duty's first round runs at once."""
         for duty in self.duties:
-            thread = threading.Thread(target=self._loop, args=(duty,),
-                                      name=f"cleverfox-duty-{duty.name}", daemon=True)
+            thread = threading.Thread(
+                target=self._loop, args=(duty,), name=f"cleverfox-duty-{duty.name}", daemon=True
+            )
             thread.start()
             self._threads.append(thread)
 

@@ -15,9 +15,7 @@ router = APIRouter(prefix="/api/events", tags=["Events"], default_response_class
 
 
 @router.get("")
-def list_events(
-    work: PartnerWork, query: ListQuery = query_of(EVENT_FILTERS)
-) -> Response:
+def list_events(work: PartnerWork, query: ListQuery = query_of(EVENT_FILTERS)) -> Response:
     """The caller's Events, newest first, including those of objects since deleted.
 
     Filters: `EventTypeId`, `CompanyId`, `DeviceId`, `JobId`, and `Since` (inclusive) /

@@ -26,9 +26,7 @@ def get_event(session: Session, partner_id: int, event_id: int) -> Event | None:
     ).one_or_none()
 
 
-def redate_events_after(
-    session: Session, partner_id: int, after_id: int, when: datetime
-) -> int:
+def redate_events_after(session: Session, partner_id: int, after_id: int, when: datetime) -> int:
     """Date the partner's Events with ids above ``after_id`` at ``when`` (the demo dates what
     its services wrote); the id of the partner's newest Event, 0 when it has none."""
     session.execute(

@@ -19,9 +19,7 @@ RESOURCE = ("jobitems", "JobItemId")
 
 
 @router.get("")
-def list_job_items(
-    work: PartnerWork, query: ListQuery = query_of(JOB_ITEM_FILTERS)
-) -> Response:
+def list_job_items(work: PartnerWork, query: ListQuery = query_of(JOB_ITEM_FILTERS)) -> Response:
     """The caller's job items, newest first. Filters: JobId, DeviceId, BackupTypeId."""
     return work.list(query, lambda s, q: service.list_items(s, work.partner_id, q), job_item_out)
 
@@ -67,6 +65,9 @@ def update_job_item(
 def delete_job_item(job_item_id: str, work: PartnerWork) -> Response:
     """Delete a job item; the Log Items that recorded it stay."""
     iid = path_id(job_item_id)
-    return work.write(None, RESOURCE,
-                      lambda s: service.delete_item(s, work.partner_id, iid, Actor.API),
-                      job_item_out)
+    return work.write(
+        None,
+        RESOURCE,
+        lambda s: service.delete_item(s, work.partner_id, iid, Actor.API),
+        job_item_out,
+    )

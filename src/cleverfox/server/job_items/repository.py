@@ -44,9 +44,7 @@ def list_items(session: Session, partner_id: int, query: ListQuery) -> tuple[lis
 def get_job(session: Session, partner_id: int, job_id: int) -> Job | None:
     """The partner's job an item is added to, share-locked so it cannot be deleted meanwhile."""
     stmt = (
-        select(Job)
-        .where(Job.id == job_id, Job.partner_id == partner_id)
-        .with_for_update(read=True)
+        select(Job).where(Job.id == job_id, Job.partner_id == partner_id).with_for_update(read=True)
     )
     return session.scalars(stmt).one_or_none()
 

@@ -48,8 +48,9 @@ def problems(item: JobItem, backup_type: BackupType) -> list[FieldError]:
     if engine == SQL_SERVER:
         errors += _missing(item, ("AuthenticationMode", "authentication_mode"))
     if engine in SERVER_DATABASES and item.authentication_mode == PASSWORD_AUTHENTICATION:
-        errors += _missing(item, ("Username", "username_encrypted"),
-                           ("Password", "password_encrypted"))
+        errors += _missing(
+            item, ("Username", "username_encrypted"), ("Password", "password_encrypted")
+        )
     return errors
 
 

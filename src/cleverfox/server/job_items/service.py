@@ -58,7 +58,11 @@ def create_item(
 
 
 def update_item(
-    session: Session, partner_id: int, item_id: int, raw: dict[str, Any], actor: Actor,
+    session: Session,
+    partner_id: int,
+    item_id: int,
+    raw: dict[str, Any],
+    actor: Actor,
     secret: ServerSecret,
 ) -> JobItem:
     """PUT: only what is sent changes; the rules are checked on the item after the change."""
@@ -75,16 +79,25 @@ def update_item(
     fail_if(rules.problems(item, backup_type))
     if changes:
         item.updated_on = utcnow()
-        record_event(session, EventKind.JOB_ITEM_MODIFIED, actor=actor, changes=changes,
-                     **_ids(repository.job_of(session, item), item))
+        record_event(
+            session,
+            EventKind.JOB_ITEM_MODIFIED,
+            actor=actor,
+            changes=changes,
+            **_ids(repository.job_of(session, item), item),
+        )
     return item
 
 
 def delete_item(session: Session, partner_id: int, item_id: int, actor: Actor) -> JobItem:
     """DELETE: Job Item Deleted (45); its Log Items stay."""
     item = get_item(session, partner_id, item_id, lock=True)
-    record_event(session, EventKind.JOB_ITEM_DELETED, actor=actor,
-                 **_ids(repository.job_of(session, item), item))
+    record_event(
+        session,
+        EventKind.JOB_ITEM_DELETED,
+        actor=actor,
+        **_ids(repository.job_of(session, item), item),
+    )
     session.delete(item)
     return item
 
@@ -125,8 +138,11 @@ def _plain_state(item: JobItem) -> dict[str, Any]:
 
 def _plain_changes(item: JobItem, before: dict[str, Any]) -> dict[str, list[Any]]:
     after = _plain_state(item)
-    return {name: change_pair(name, before[name], after[name])
-            for name in after if after[name] != before[name]}
+    return {
+        name: change_pair(name, before[name], after[name])
+        for name in after
+        if after[name] != before[name]
+    }
 
 
 def _store_credentials(
@@ -145,6 +161,11 @@ def _store_credentials(
 
 
 def _ids(job: Job, item: JobItem) -> dict[str, Any]:
-    return {"partner_id": item.partner_id, "company_id": job.company_id,
-            "device_id": job.device_id, "job_id": item.job_id, "job_item_id": item.id,
-            "backup_type_id": item.backup_type_id}
+    return {
+        "partner_id": item.partner_id,
+        "company_id": job.company_id,
+        "device_id": job.device_id,
+        "job_id": item.job_id,
+        "job_item_id": item.id,
+        "backup_type_id": item.backup_type_id,
+    }

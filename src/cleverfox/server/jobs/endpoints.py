@@ -39,9 +39,7 @@ def list_jobs(
 
 
 @router.get("/{job_id}")
-def get_job(
-    job_id: str, work: PartnerWork, present: Present = Depends(presenter)
-) -> Response:
+def get_job(job_id: str, work: PartnerWork, present: Present = Depends(presenter)) -> Response:
     """One job of the caller, with its Device and JobItems."""
     jid = path_id(job_id)
     return work.get(lambda s: service.get_job(s, work.partner_id, jid), present)
@@ -56,9 +54,13 @@ def create_job(
     """Add a job to one of the caller's devices. NextRunOn is the device's wall time (a zoned
     value is converted); one whose LateAfter window has already closed is rolled forward to
     the next due time. Weekly needs at least one day, Monthy a DayOfMonth."""
-    return work.write(body, RESOURCE,
-                      lambda s: service.create_job(s, work.partner_id, body.raw, Actor.API),
-                      present, status=201)
+    return work.write(
+        body,
+        RESOURCE,
+        lambda s: service.create_job(s, work.partner_id, body.raw, Actor.API),
+        present,
+        status=201,
+    )
 
 
 @router.put("/{job_id}")
@@ -71,19 +73,21 @@ def update_job(
     """Change the attributes sent; the others keep their value. The schedule rules are
     checked on the job as it is after the change, and NextRunOn is settled as on POST."""
     jid = path_id(job_id)
-    return work.write(body, RESOURCE,
-                      lambda s: service.update_job(s, work.partner_id, jid, body.raw, Actor.API),
-                      present)
+    return work.write(
+        body,
+        RESOURCE,
+        lambda s: service.update_job(s, work.partner_id, jid, body.raw, Actor.API),
+        present,
+    )
 
 
 @router.delete("/{job_id}")
-def delete_job(
-    job_id: str, work: PartnerWork, present: Present = Depends(presenter)
-) -> Response:
+def delete_job(job_id: str, work: PartnerWork, present: Present = Depends(presenter)) -> Response:
     """Delete a job and its job items (its Logs stay); 409 ``job_running`` during a run."""
     jid = path_id(job_id)
-    return work.write(None, RESOURCE,
-                      lambda s: service.delete_job(s, work.partner_id, jid, Actor.API), present)
+    return work.write(
+        None, RESOURCE, lambda s: service.delete_job(s, work.partner_id, jid, Actor.API), present
+    )
 
 
 @router.post("/{job_id}/run", status_code=202)
@@ -97,6 +101,10 @@ def run_job(
     409 ``job_running`` while a run is in progress, ``job_inactive`` for an inactive job or
     device."""
     jid = path_id(job_id)
-    return work.write(body, RESOURCE,
-                      lambda s: service.request_run(s, work.partner_id, jid, Actor.API),
-                      present, status=202)
+    return work.write(
+        body,
+        RESOURCE,
+        lambda s: service.request_run(s, work.partner_id, jid, Actor.API),
+        present,
+        status=202,
+    )

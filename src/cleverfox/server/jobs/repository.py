@@ -33,8 +33,12 @@ def get_job(session: Session, partner_id: int, job_id: int, *, lock: bool = Fals
 
 def list_jobs(session: Session, partner_id: int, query: ListQuery) -> tuple[list[Job], bool]:
     stmt = _with_embedded(select(Job)).where(Job.partner_id == partner_id)
-    for name, column in (("DeviceId", Job.device_id), ("CompanyId", Job.company_id),
-                         ("IsInactive", Job.is_inactive), ("Frequency", Job.frequency)):
+    for name, column in (
+        ("DeviceId", Job.device_id),
+        ("CompanyId", Job.company_id),
+        ("IsInactive", Job.is_inactive),
+        ("Frequency", Job.frequency),
+    ):
         if (value := query.get(name)) is not None:
             stmt = stmt.where(column == value)
     return page_of(session, stmt, _PAGING, query)

@@ -26,7 +26,12 @@ from cleverfox.server.jobs.schedule import (
 from cleverfox.server.models import Device, Job
 
 WEEKDAY_FIELDS = (
-    "on_monday", "on_tuesday", "on_wednesday", "on_thursday", "on_friday", "on_saturday",
+    "on_monday",
+    "on_tuesday",
+    "on_wednesday",
+    "on_thursday",
+    "on_friday",
+    "on_saturday",
     "on_sunday",
 )
 
@@ -72,8 +77,11 @@ def schedule_problem(job: Job) -> tuple[str, str, str] | None:
     """The failing attribute, code and message when the job's schedule is not valid."""
     frequency = parse_frequency(job.frequency)
     if frequency is Frequency.WEEKLY and not weekdays_of(job):
-        return ("OnMonday", "weekday_required",
-                "A Weekly job runs on at least one day: set one of OnMonday … OnSunday.")
+        return (
+            "OnMonday",
+            "weekday_required",
+            "A Weekly job runs on at least one day: set one of OnMonday … OnSunday.",
+        )
     if frequency is Frequency.MONTHLY and job.day_of_month is None:
         return ("DayOfMonth", "required", "DayOfMonth is required for a Monthy job.")
     return None

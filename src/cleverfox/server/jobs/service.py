@@ -40,8 +40,12 @@ def list_jobs(session: Session, partner_id: int, query: ListQuery) -> tuple[list
 
 
 def create_job(
-    session: Session, partner_id: int, raw: dict[str, Any], actor: Actor,
-    *, now: datetime | None = None,
+    session: Session,
+    partner_id: int,
+    raw: dict[str, Any],
+    actor: Actor,
+    *,
+    now: datetime | None = None,
 ) -> Job:
     """POST: DeviceId must be the caller's; writes Job Added (40)."""
     values = JOB.parse_create(raw)
@@ -49,8 +53,12 @@ def create_job(
     if device is None:
         raise ValidationFailed([invalid_reference("DeviceId", "device")])
     fail_if(_local_values(values, zone_of(device)))
-    job = Job(**values, partner_id=partner_id, company_id=device.company_id,
-              week_anchor=values["next_run_on"].date())
+    job = Job(
+        **values,
+        partner_id=partner_id,
+        company_id=device.company_id,
+        week_anchor=values["next_run_on"].date(),
+    )
     _settle_or_fail(job, zone_of(device), now or utcnow(), reset=True)
     session.add(job)
     session.flush()
@@ -59,8 +67,13 @@ def create_job(
 
 
 def update_job(
-    session: Session, partner_id: int, job_id: int, raw: dict[str, Any], actor: Actor,
-    *, now: datetime | None = None,
+    session: Session,
+    partner_id: int,
+    job_id: int,
+    raw: dict[str, Any],
+    actor: Actor,
+    *,
+    now: datetime | None = None,
 ) -> Job:
     """PUT: only what is sent changes; the schedule is settled again; Job Modified (41)."""
     job = get_job(session, partner_id, job_id, lock=True)
@@ -84,8 +97,14 @@ def delete_job(session: Session, partner_id: int, job_id: int, actor: Actor) -> 
     job = get_job(session, partner_id, job_id, lock=True)
     _refuse_while_running(session, job)
     for item in job.items:
-        record_event(session, EventKind.JOB_ITEM_DELETED, actor=actor, job_item_id=item.id,
-                     backup_type_id=item.backup_type_id, **_ids(job))
+        record_event(
+            session,
+            EventKind.JOB_ITEM_DELETED,
+            actor=actor,
+            job_item_id=item.id,
+            backup_type_id=item.backup_type_id,
+            **_ids(job),
+        )
         session.delete(item)
     session.flush()
     record_event(session, EventKind.JOB_DELETED, actor=actor, **_ids(job))
@@ -102,8 +121,9 @@ def request_run(session: Session, partner_id: int, job_id: int, actor: Actor) ->
     job = get_job(session, partner_id, job_id, lock=True)
     _refuse_while_running(session, job)
     if job.is_inactive or job.device.is_inactive:
-        raise Conflict("An inactive job, or a job of an inactive device, does not run.",
-                       code="job_inactive")
+        raise Conflict(
+            "An inactive job, or a job of an inactive device, does not run.", code="job_inactive"
+        )
     if not job.run_now_requested:
         job.run_now_requested = True
         record_event(session, EventKind.JOB_RUN_REQUESTED, actor=actor, **_ids(job))
@@ -130,8 +150,7 @@ def recompute_for_device(
         changes: dict[str, list[Any]] = {}
         _note_next_run_change(job, before, changes)
         if changes:
-            record_event(session, EventKind.JOB_MODIFIED, actor=actor, changes=changes,
-                         **_ids(job))
+            record_event(session, EventKind.JOB_MODIFIED, actor=actor, changes=changes, **_ids(job))
 
 
 def _local_values(values: dict[str, Any], zone: ZoneInfo) -> list[FieldError]:
@@ -178,5 +197,9 @@ def _out_of_range(attribute: str) -> FieldError:
 
 
 def _ids(job: Job) -> dict[str, Any]:
-    return {"partner_id": job.partner_id, "company_id": job.company_id,
-            "device_id": job.device_id, "job_id": job.id}
+    return {
+        "partner_id": job.partner_id,
+        "company_id": job.company_id,
+        "device_id": job.device_id,
+        "job_id": job.id,
+    }

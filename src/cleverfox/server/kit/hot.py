@@ -73,8 +73,13 @@ def hot_routes_first(app: FastAPI, routers: Iterable[APIRouter]) -> None:
     """
     hot = [route for router in routers for route in router.routes if isinstance(route, HotRoute)]
     for route in reversed(hot):
-        copy = HotRoute(route.path, route.endpoint, methods=route.methods, name=route.name,
-                        include_in_schema=False)
+        copy = HotRoute(
+            route.path,
+            route.endpoint,
+            methods=route.methods,
+            name=route.name,
+            include_in_schema=False,
+        )
         app.router.routes.insert(0, copy)
 
 
@@ -136,8 +141,7 @@ class HotReads:
         path = self.db.engine.url.database
         assert path is not None
         # No busy wait (timeout 0): SQLITE_BUSY at once, and the read goes to a thread.
-        connection = sqlite3.connect(path, timeout=0, isolation_level=None,
-                                     check_same_thread=False)
+        connection = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
         connection.execute("PRAGMA query_only=ON")
         self._sqlite = connection
         return connection
@@ -215,7 +219,9 @@ class _Connection:
 # depending on how far the client got in reading the server's last message (InternalClientError:
 # the protocol was still consuming it).
 _CONNECTION_LOST = (
-    asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.InternalClientError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.InternalClientError,
     OSError,
 )
 

@@ -14,8 +14,9 @@ from cleverfox.server.logs import service
 from cleverfox.server.logs.schemas import LOG_FILTERS, LOG_ITEM_FILTERS, log_item_out, log_out
 
 router = APIRouter(prefix="/api/logs", tags=["Logs"], default_response_class=Response)
-items_router = APIRouter(prefix="/api/logitems", tags=["Log Items"],
-                         default_response_class=Response)
+items_router = APIRouter(
+    prefix="/api/logitems", tags=["Log Items"], default_response_class=Response
+)
 
 
 @router.get("")
@@ -32,9 +33,7 @@ def list_logs(
 
 
 @router.get("/{log_id}")
-def get_log(
-    log_id: str, work: PartnerWork, how: Presentation = Depends(presentation)
-) -> Response:
+def get_log(log_id: str, work: PartnerWork, how: Presentation = Depends(presentation)) -> Response:
     """One Log of the caller (Running ones too), with its Log Items."""
     lid = path_id(log_id)
     # Several statements: a read transaction (the session's), presented from Core rows.
@@ -42,9 +41,7 @@ def get_log(
 
 
 @items_router.get("")
-def list_log_items(
-    work: PartnerWork, query: ListQuery = query_of(LOG_ITEM_FILTERS)
-) -> Response:
+def list_log_items(work: PartnerWork, query: ListQuery = query_of(LOG_ITEM_FILTERS)) -> Response:
     """The caller's Log Items, newest first."""
     return work.list_rows(
         query, lambda c, q: service.read_log_items(c, work.partner_id, q), log_item_out

@@ -190,9 +190,14 @@ def log_rows(
     """A page of the partner's Logs as rows of ``LOG_WIRE``, newest first, and whether more
     follow; Running ones only with JobStatus=Running or IncludeRunning=true."""
     params: Params = {"partner_id": partner_id}
-    for name, key in (("DeviceId", "device_id"), ("JobId", "job_id"),
-                      ("CompanyId", "company_id"), ("JobStatus", "job_status"),
-                      ("Since", "since"), ("Until", "until")):
+    for name, key in (
+        ("DeviceId", "device_id"),
+        ("JobId", "job_id"),
+        ("CompanyId", "company_id"),
+        ("JobStatus", "job_status"),
+        ("Since", "since"),
+        ("Until", "until"),
+    ):
         if (value := query.get(name)) is not None:
             params[key] = value
     if "job_status" not in params and not query.get("IncludeRunning"):
@@ -242,8 +247,13 @@ def log_item_rows(
 ) -> tuple[list[Row[Any]], bool]:
     """A page of the partner's Log Items as rows of ``LOG_ITEM_WIRE``, newest first."""
     params: Params = {"partner_id": partner_id}
-    for name, key in (("LogId", "log_id"), ("JobItemId", "job_item_id"), ("JobId", "job_id"),
-                      ("DeviceId", "device_id"), ("CompanyId", "company_id")):
+    for name, key in (
+        ("LogId", "log_id"),
+        ("JobItemId", "job_item_id"),
+        ("JobId", "job_id"),
+        ("DeviceId", "device_id"),
+        ("CompanyId", "company_id"),
+    ):
         if (value := query.get(name)) is not None:
             params[key] = value
     return _page(connection, _ITEM_PAGING, _item_page, params, query)

@@ -83,8 +83,10 @@ def embeds_of(
 ) -> Embeds:
     """The still-existing objects the logs name, written as embedded objects."""
     embeds = Embeds()
-    ids = {column: {log[column] for log in logs} - {None} for column in
-           (_COMPANY_ID, _DEVICE_ID, _JOB_ID, _SUBSCRIPTION_ID, _PLAN_ID)}
+    ids = {
+        column: {log[column] for log in logs} - {None}
+        for column in (_COMPANY_ID, _DEVICE_ID, _JOB_ID, _SUBSCRIPTION_ID, _PLAN_ID)
+    }
     for row in repository.company_rows(connection, partner_id, ids[_COMPANY_ID]):
         # embedded one level down: its own Partner and PlanType are null
         embeds.companies[row["id"]] = {**company_row_out(row), "Partner": None, "PlanType": None}

@@ -82,8 +82,12 @@ def mail_duty(settings: Settings) -> Duty:
 
 
 def dispatch_due_mail(
-    db: Database, transport: MailTransport, settings: Settings, now: datetime,
-    *, limit: int = BATCH,
+    db: Database,
+    transport: MailTransport,
+    settings: Settings,
+    now: datetime,
+    *,
+    limit: int = BATCH,
 ) -> int:
     """Send up to ``limit`` rows due at ``now`` (naive UTC), one transaction each.
 
@@ -167,8 +171,13 @@ def _record_failure(
     mail.last_error = reason
     if retryable and not should_give_up(mail.attempts):
         mail.next_attempt_at = now + next_attempt_delay(mail.attempts)
-        log.warning("mail %s: attempt %d failed, retrying at %s: %s",
-                    mail.message_id, mail.attempts, mail.next_attempt_at, reason)
+        log.warning(
+            "mail %s: attempt %d failed, retrying at %s: %s",
+            mail.message_id,
+            mail.attempts,
+            mail.next_attempt_at,
+            reason,
+        )
         return
     mail.failed_at = now
     _record_event(session, EventKind.NOTIFICATION_FAILED, mail, _job_log(session, mail))
@@ -185,7 +194,11 @@ def _job_log(session: Session, mail: Mail) -> Log | None:
 def _record_event(session: Session, kind: EventKind, mail: Mail, job_log: Log | None) -> None:
     """Notification Sent/Failed, with the ids of the Log it reports on when there is one."""
     record_event(
-        session, kind, actor=Actor.SERVER, partner_id=mail.partner_id, log_id=mail.log_id,
+        session,
+        kind,
+        actor=Actor.SERVER,
+        partner_id=mail.partner_id,
+        log_id=mail.log_id,
         company_id=job_log.company_id if job_log else None,
         device_id=job_log.device_id if job_log else None,
         job_id=job_log.job_id if job_log else None,

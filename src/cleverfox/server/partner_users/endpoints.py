@@ -40,9 +40,7 @@ def get_partner_user(partner_user_id: str, work: PartnerWork) -> Response:
 
 
 @router.post("", status_code=201)
-def create_partner_user(
-    work: PartnerWork, body: Body = body_of(PARTNER_USER)
-) -> Response:
+def create_partner_user(work: PartnerWork, body: Body = body_of(PARTNER_USER)) -> Response:
     """Add a user and send them an invitation e-mail.
 
     Email must be a valid address not used by another of the caller's users (compared
@@ -50,9 +48,13 @@ def create_partner_user(
     owner (IsAccountOwner), unless the operator made one; the first user therefore cannot be
     created inactive (409 ``account_owner``).
     """
-    return work.write(body, RESOURCE,
-                      lambda s: service.create_user(s, work.partner_id, body.raw, Actor.API),
-                      partner_user_out, status=201)
+    return work.write(
+        body,
+        RESOURCE,
+        lambda s: service.create_user(s, work.partner_id, body.raw, Actor.API),
+        partner_user_out,
+        status=201,
+    )
 
 
 @router.put("/{partner_user_id}")
@@ -64,15 +66,21 @@ def update_partner_user(
     The account owner cannot be deactivated (409 ``account_owner``).
     """
     uid = path_id(partner_user_id)
-    return work.write(body, RESOURCE,
-                      lambda s: service.update_user(s, work.partner_id, uid, body.raw, Actor.API),
-                      partner_user_out)
+    return work.write(
+        body,
+        RESOURCE,
+        lambda s: service.update_user(s, work.partner_id, uid, body.raw, Actor.API),
+        partner_user_out,
+    )
 
 
 @router.delete("/{partner_user_id}")
 def delete_partner_user(partner_user_id: str, work: PartnerWork) -> Response:
     """Delete a user; the account owner cannot be deleted (409 ``account_owner``)."""
     uid = path_id(partner_user_id)
-    return work.write(None, RESOURCE,
-                      lambda s: service.delete_user(s, work.partner_id, uid, Actor.API),
-                      partner_user_out)
+    return work.write(
+        None,
+        RESOURCE,
+        lambda s: service.delete_user(s, work.partner_id, uid, Actor.API),
+        partner_user_out,
+    )

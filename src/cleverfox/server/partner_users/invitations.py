@@ -42,14 +42,25 @@ def queue_invitation(session: Session, partner_id: int, invitee: Invitee) -> Mai
     """
     message_id = invitation_message_id(invitee.kind, invitee.user_id)
     message = invitation_message(
-        message_id=message_id, sender=_PLACEHOLDER_SENDER, date=datetime.now(UTC),
-        email=invitee.email, first_name=invitee.first_name,
-        organisation_name=invitee.organisation_name, kind=invitee.kind)
+        message_id=message_id,
+        sender=_PLACEHOLDER_SENDER,
+        date=datetime.now(UTC),
+        email=invitee.email,
+        first_name=invitee.first_name,
+        organisation_name=invitee.organisation_name,
+        kind=invitee.kind,
+    )
     now = utcnow()
     mail = Mail(
-        partner_id=partner_id, kind=INVITATION, message_id=message_id,
-        to_addresses=invitee.email, subject=str(message["Subject"]), body=message.get_content(),
-        attempts=0, next_attempt_at=now, added_on=now,
+        partner_id=partner_id,
+        kind=INVITATION,
+        message_id=message_id,
+        to_addresses=invitee.email,
+        subject=str(message["Subject"]),
+        body=message.get_content(),
+        attempts=0,
+        next_attempt_at=now,
+        added_on=now,
     )
     session.add(mail)
     return mail

@@ -31,8 +31,13 @@ def _check_email(value: Any) -> FieldError | None:
 PERSON_ATTRS = (
     Attr("FirstName", rule=Rule.REQUIRED, max_length=25),
     Attr("LastName", rule=Rule.REQUIRED, max_length=25),
-    Attr("Email", rule=Rule.REQUIRED, max_length=256, check=_check_email,
-         doc="A bare address with no surrounding spaces; unique case-insensitively."),
+    Attr(
+        "Email",
+        rule=Rule.REQUIRED,
+        max_length=256,
+        check=_check_email,
+        doc="A bare address with no surrounding spaces; unique case-insensitively.",
+    ),
     Attr("HomePhone", max_length=20),
     Attr("MobilePhone", max_length=20),
     Attr("WorkPhone", max_length=20),
@@ -81,8 +86,10 @@ def email_taken(where: str) -> Conflict:
 def check_new_owner_active(is_owner: bool, is_inactive: bool) -> None:
     """The first user becomes the owner, and the owner cannot be inactive."""
     if is_owner and is_inactive:
-        raise Conflict("The first user becomes the account owner, who cannot be inactive.",
-                       code="account_owner")
+        raise Conflict(
+            "The first user becomes the account owner, who cannot be inactive.",
+            code="account_owner",
+        )
 
 
 def check_deactivation(person: Person, values: dict[str, Any]) -> None:

@@ -64,10 +64,18 @@ def create_user(
     user = PartnerUser(**values, email_folded=email_folded, is_account_owner=is_owner)
     session.add(user)
     session.flush()
-    record_event(session, EventKind.PARTNER_USER_ADDED, actor=actor, partner_id=partner_id,
-                 partner_user_id=user.id)
-    queue_invitation(session, partner_id, Invitee(
-        InviteeKind.PARTNER_USER, user.id, user.email, user.first_name, partner.name))
+    record_event(
+        session,
+        EventKind.PARTNER_USER_ADDED,
+        actor=actor,
+        partner_id=partner_id,
+        partner_user_id=user.id,
+    )
+    queue_invitation(
+        session,
+        partner_id,
+        Invitee(InviteeKind.PARTNER_USER, user.id, user.email, user.first_name, partner.name),
+    )
     return get_user(session, partner_id, user.id)
 
 
@@ -85,8 +93,14 @@ def update_user(
     changes = apply_changes(user, PARTNER_USER, values)
     if changes:
         user.email_folded = people.fold_email(user.email)
-        record_event(session, EventKind.PARTNER_USER_MODIFIED, actor=actor, partner_id=partner_id,
-                     partner_user_id=user.id, changes=changes)
+        record_event(
+            session,
+            EventKind.PARTNER_USER_MODIFIED,
+            actor=actor,
+            partner_id=partner_id,
+            partner_user_id=user.id,
+            changes=changes,
+        )
     return user
 
 
@@ -94,7 +108,12 @@ def delete_user(session: Session, partner_id: int, user_id: int, actor: Actor) -
     """DELETE: 409 ``account_owner`` for the account owner; writes Partner User Deleted."""
     user = get_user(session, partner_id, user_id, lock=True)
     people.check_deletion(user)
-    record_event(session, EventKind.PARTNER_USER_DELETED, actor=actor, partner_id=partner_id,
-                 partner_user_id=user.id)
+    record_event(
+        session,
+        EventKind.PARTNER_USER_DELETED,
+        actor=actor,
+        partner_id=partner_id,
+        partner_user_id=user.id,
+    )
     session.delete(user)
     return user

@@ -17,9 +17,7 @@ RESOURCE = ("partners", "PartnerId")
 
 
 @router.get("")
-def list_partners(
-    work: PartnerWork, query: ListQuery = query_of(PARTNER_FILTERS)
-) -> Response:
+def list_partners(work: PartnerWork, query: ListQuery = query_of(PARTNER_FILTERS)) -> Response:
     """The caller's own partner account (a list of one)."""
     return work.list(
         query, lambda s, q: service.list_own_partner(s, work.partner_id, q), partner_out
@@ -34,9 +32,7 @@ def get_partner(partner_id: str, work: PartnerWork) -> Response:
 
 
 @router.put("/{partner_id}")
-def update_partner(
-    partner_id: str, work: PartnerWork, body: Body = body_of(PARTNER)
-) -> Response:
+def update_partner(partner_id: str, work: PartnerWork, body: Body = body_of(PARTNER)) -> Response:
     """Change the caller's Name or ApplicationId."""
     pid = path_id(partner_id)
     return work.write(

@@ -41,36 +41,55 @@ def create_partner(
     """A partner with its own company and a new API key (returned this once)."""
     _check_name(name)
     if find_plan_type(session, plan_type_id) is None:
-        raise ValidationFailed([FieldError("PlanTypeId", "invalid_reference",
-                                           f"No plan type {plan_type_id}.")])
+        raise ValidationFailed(
+            [FieldError("PlanTypeId", "invalid_reference", f"No plan type {plan_type_id}.")]
+        )
     api_key = new_api_key()
     partner = Partner(name=name, plan_type_id=plan_type_id, api_key_digest=secret.digest(api_key))
     session.add(partner)
     session.flush()
-    company = Company(partner_id=partner.id, plan_type_id=plan_type_id, name=name,
-                      name_folded=folded(name))
+    company = Company(
+        partner_id=partner.id, plan_type_id=plan_type_id, name=name, name_folded=folded(name)
+    )
     session.add(company)
     session.flush()
-    record_event(session, EventKind.COMPANY_ADDED, actor=Actor.OPERATOR, partner_id=partner.id,
-                 company_id=company.id, plan_type_id=plan_type_id)
+    record_event(
+        session,
+        EventKind.COMPANY_ADDED,
+        actor=Actor.OPERATOR,
+        partner_id=partner.id,
+        company_id=company.id,
+        plan_type_id=plan_type_id,
+    )
     user_id = _add_owner(session, partner.id, owner) if owner else None
     return NewPartner(partner.id, company.id, api_key, user_id)
 
 
 def _check_name(name: str) -> None:
     if not name.strip() or len(name) > 100 or "\x00" in name:
-        raise ValidationFailed([FieldError("Name", "invalid_value",
-                                           "Name must be 1 to 100 characters.")])
+        raise ValidationFailed(
+            [FieldError("Name", "invalid_value", "Name must be 1 to 100 characters.")]
+        )
 
 
 def _add_owner(session: Session, partner_id: int, owner: Owner) -> int:
-    user = PartnerUser(partner_id=partner_id, first_name=owner.first_name,
-                       last_name=owner.last_name, email=owner.email,
-                       email_folded=owner.email.casefold(), is_account_owner=True)
+    user = PartnerUser(
+        partner_id=partner_id,
+        first_name=owner.first_name,
+        last_name=owner.last_name,
+        email=owner.email,
+        email_folded=owner.email.casefold(),
+        is_account_owner=True,
+    )
     session.add(user)
     session.flush()
-    record_event(session, EventKind.PARTNER_USER_ADDED, actor=Actor.OPERATOR, partner_id=partner_id,
-                 partner_user_id=user.id)
+    record_event(
+        session,
+        EventKind.PARTNER_USER_ADDED,
+        actor=Actor.OPERATOR,
+        partner_id=partner_id,
+        partner_user_id=user.id,
+    )
     return user.id
 
 
@@ -80,8 +99,13 @@ def rotate_partner_key(session: Session, secret: ServerSecret, partner_id: int) 
     api_key = new_api_key()
     partner.api_key_digest = secret.digest(api_key)
     partner.updated_on = utcnow()
-    record_event(session, EventKind.PARTNER_API_KEY_CHANGED, actor=Actor.OPERATOR,
-                 partner_id=partner.id, changes={"ApiKey": ["***", "***"]})
+    record_event(
+        session,
+        EventKind.PARTNER_API_KEY_CHANGED,
+        actor=Actor.OPERATOR,
+        partner_id=partner.id,
+        changes={"ApiKey": ["***", "***"]},
+    )
     return api_key
 
 
@@ -98,8 +122,13 @@ def set_partner_active(session: Session, partner_id: int, active: bool) -> Partn
     partner = _require(session, partner_id)
     if partner.is_inactive == (not active):
         return partner
-    record_event(session, EventKind.PARTNER_MODIFIED, actor=Actor.OPERATOR, partner_id=partner.id,
-                 changes={"IsInactive": [partner.is_inactive, not active]})
+    record_event(
+        session,
+        EventKind.PARTNER_MODIFIED,
+        actor=Actor.OPERATOR,
+        partner_id=partner.id,
+        changes={"IsInactive": [partner.is_inactive, not active]},
+    )
     partner.is_inactive = not active
     partner.updated_on = utcnow()
     return partner

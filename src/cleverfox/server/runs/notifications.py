@@ -50,20 +50,33 @@ def notify_job_missed(session: Session, log: Log) -> Mail | None:
 def _queue(session: Session, log: Log, outcome: JobOutcome) -> Mail | None:
     try:
         recipients = Recipients.from_lists(
-            log.send_notification_to, log.send_notification_cc, log.send_notification_bcc)
+            log.send_notification_to, log.send_notification_cc, log.send_notification_bcc
+        )
     except ValueError:
         return None  # no valid To address: nobody to tell
     kind = MAIL_KINDS[outcome]
     message_id = f"<{kind.replace('_', '-')}-{log.id}-{secrets.token_hex(8)}@cleverfox>"
     message = job_result_message(
-        _result(session, log, outcome), message_id=message_id, sender=_PLACEHOLDER_SENDER,
-        recipients=recipients, date=datetime.now(UTC))
+        _result(session, log, outcome),
+        message_id=message_id,
+        sender=_PLACEHOLDER_SENDER,
+        recipients=recipients,
+        date=datetime.now(UTC),
+    )
     now = utcnow()
     mail = Mail(
-        partner_id=log.partner_id, kind=kind, log_id=log.id, message_id=message_id,
-        to_addresses=", ".join(recipients.to), cc_addresses=", ".join(recipients.cc) or None,
-        bcc_addresses=", ".join(recipients.bcc) or None, subject=str(message["Subject"]),
-        body=message.get_content(), attempts=0, next_attempt_at=now, added_on=now,
+        partner_id=log.partner_id,
+        kind=kind,
+        log_id=log.id,
+        message_id=message_id,
+        to_addresses=", ".join(recipients.to),
+        cc_addresses=", ".join(recipients.cc) or None,
+        bcc_addresses=", ".join(recipients.bcc) or None,
+        subject=str(message["Subject"]),
+        body=message.get_content(),
+        attempts=0,
+        next_attempt_at=now,
+        added_on=now,
     )
     session.add(mail)
     return mail

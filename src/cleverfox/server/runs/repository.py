@@ -83,8 +83,7 @@ def due_jobs(session: Session, now: datetime) -> list[tuple[int, datetime | None
     stmt = (
         select(Job.id, Job.next_run_utc, Job.late_after)
         .join(Device, Device.id == Job.device_id)
-        .where(Job.is_inactive.is_(False), Job.next_run_utc <= now,
-               Device.is_inactive.is_(False))
+        .where(Job.is_inactive.is_(False), Job.next_run_utc <= now, Device.is_inactive.is_(False))
         .order_by(Job.next_run_utc, Job.id)
     )
     return [(int(row[0]), row[1], int(row[2])) for row in session.execute(stmt)]

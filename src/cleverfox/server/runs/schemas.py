@@ -10,8 +10,11 @@ RUN_START = WireSchema(
     "RunStart",
     [
         Attr("JobId", Kind.INTEGER, Rule.REQUIRED, doc="A job of the calling device."),
-        Attr("JobStartedOn", Kind.DATETIME_LOCAL,
-             doc="When the run started, in the device's time zone (default: now)."),
+        Attr(
+            "JobStartedOn",
+            Kind.DATETIME_LOCAL,
+            doc="When the run started, in the device's time zone (default: now).",
+        ),
         Attr("Trigger", Kind.CHOICE, choices=TRIGGERS, doc="`Schedule` (default) or `RunNow`."),
     ],
 )
@@ -19,8 +22,11 @@ RUN_FINISH = WireSchema(
     "RunFinish",
     [
         Attr("JobStatus", Kind.CHOICE, Rule.REQUIRED, choices=(COMPLETED, FAILED)),
-        Attr("JobCompletedOn", Kind.DATETIME_LOCAL,
-             doc="When the run ended, in the device's time zone (default: now)."),
+        Attr(
+            "JobCompletedOn",
+            Kind.DATETIME_LOCAL,
+            doc="When the run ended, in the device's time zone (default: now).",
+        ),
         Attr("ErrorMessages", max_length=65536, doc="One message a line."),
         Attr("LogItems", Kind.ARRAY, doc="One result per job item backed up."),
     ],

@@ -83,14 +83,21 @@ def update_job_items(session: Session, changes: Sequence[dict[str, Any]]) -> Non
 
 
 def _batches(
-    session: Session, model: type[Device] | type[JobItem], columns: tuple[Any, ...],
+    session: Session,
+    model: type[Device] | type[JobItem],
+    columns: tuple[Any, ...],
     stale: ColumnElement[bool],
 ) -> Iterator[list[Any]]:
     """Stale rows in id order, ``BATCH`` at a time, each batch locked until the commit."""
     last_id = 0
     while True:
-        query = (select(model.id, *columns).where(model.id > last_id, stale)
-                 .order_by(model.id).limit(BATCH).with_for_update())
+        query = (
+            select(model.id, *columns)
+            .where(model.id > last_id, stale)
+            .order_by(model.id)
+            .limit(BATCH)
+            .with_for_update()
+        )
         rows = list(session.execute(query).all())
         if not rows:
             return
@@ -119,10 +126,14 @@ def _has_credentials() -> ColumnElement[bool]:
 
 def _stale_job_item(secret: ServerSecret) -> ColumnElement[bool]:
     return or_(
-        and_(JobItem.username_encrypted.is_not(None),
-             _not_current(JobItem.username_encrypted, secret)),
-        and_(JobItem.password_encrypted.is_not(None),
-             _not_current(JobItem.password_encrypted, secret)),
+        and_(
+            JobItem.username_encrypted.is_not(None),
+            _not_current(JobItem.username_encrypted, secret),
+        ),
+        and_(
+            JobItem.password_encrypted.is_not(None),
+            _not_current(JobItem.password_encrypted, secret),
+        ),
     )
 
 

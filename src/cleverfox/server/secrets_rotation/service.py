@@ -97,8 +97,9 @@ def secret_status(db: Database, path: Path) -> SecretStatus:
         items = repository.count_items_with_credentials(session)
         stale_items = repository.count_stale_items(session, secret)
         partners = repository.count_partners_with_keys(session)
-    return SecretStatus(secret.key_id, secret.key_ids[1:], devices, stale_devices, items,
-                        stale_items, partners)
+    return SecretStatus(
+        secret.key_id, secret.key_ids[1:], devices, stale_devices, items, stale_items, partners
+    )
 
 
 def check_keyring_fits(session: Session, secret: ServerSecret, path: Path) -> None:
@@ -107,8 +108,10 @@ def check_keyring_fits(session: Session, secret: ServerSecret, path: Path) -> No
     device key — the sign of a wrong ``--secret-key-file`` or ``--database-url``."""
     unknown = repository.count_under_unknown_keys(session, secret)
     if unknown:
-        raise SecretFileError(f"{unknown} stored secret(s) are sealed under keys {path} does not "
-                              "hold: is it this database's secret file?")
+        raise SecretFileError(
+            f"{unknown} stored secret(s) are sealed under keys {path} does not "
+            "hold: is it this database's secret file?"
+        )
     first = repository.first_device_key(session)
     if first is not None:
         secret.decrypt(first)
@@ -133,16 +136,22 @@ def _re_encrypt_devices(session: Session, secret: ServerSecret) -> int:
 
 def _device_change(secret: ServerSecret, device_id: int, envelope: str) -> dict[str, Any]:
     api_key = secret.decrypt(envelope)
-    return {"id": device_id, "api_key_encrypted": secret.encrypt(api_key),
-            "api_key_digest": secret.digest(api_key)}
+    return {
+        "id": device_id,
+        "api_key_encrypted": secret.encrypt(api_key),
+        "api_key_digest": secret.digest(api_key),
+    }
 
 
 def _re_encrypt_items(session: Session, secret: ServerSecret) -> int:
     count = 0
     for rows in repository.stale_item_batches(session, secret):
         changes = [
-            {"id": item_id, "username_encrypted": _reseal(secret, username),
-             "password_encrypted": _reseal(secret, password)}
+            {
+                "id": item_id,
+                "username_encrypted": _reseal(secret, username),
+                "password_encrypted": _reseal(secret, password),
+            }
             for item_id, username, password in rows
         ]
         repository.update_job_items(session, changes)

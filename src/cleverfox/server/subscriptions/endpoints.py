@@ -27,8 +27,9 @@ def list_subscriptions(
     work: PartnerWork, query: ListQuery = query_of(SUBSCRIPTION_FILTERS)
 ) -> Response:
     """The caller's subscriptions, newest first; filter by `CompanyId`."""
-    return work.list(query, lambda s, q: service.list_subscriptions(s, work.partner_id, q),
-                     subscription_out)
+    return work.list(
+        query, lambda s, q: service.list_subscriptions(s, work.partner_id, q), subscription_out
+    )
 
 
 @router.get("/{subscription_id}")
@@ -39,9 +40,7 @@ def get_subscription(subscription_id: str, work: PartnerWork) -> Response:
 
 
 @router.post("", status_code=201)
-def create_subscription(
-    work: PartnerWork, body: Body = body_of(SUBSCRIPTION)
-) -> Response:
+def create_subscription(work: PartnerWork, body: Body = body_of(SUBSCRIPTION)) -> Response:
     """Add a subscription: a company of the caller on an active plan of the company's plan
     type. ExternalId must be unique among the caller's subscriptions (409
     `external_id_taken`); SendNotificationTo is required when SendNotificationOnStorageLimit
@@ -63,7 +62,8 @@ def update_subscription(
     fixed once created; IsInactive and AdditionalDevice are the operator's."""
     sid = path_id(subscription_id)
     return work.write(
-        body, RESOURCE,
+        body,
+        RESOURCE,
         lambda s: service.update_subscription(s, work.partner_id, sid, body.raw, Actor.API),
         subscription_out,
     )
@@ -73,6 +73,9 @@ def update_subscription(
 def delete_subscription(subscription_id: str, work: PartnerWork) -> Response:
     """Delete a subscription no device uses (else 409 `subscription_in_use`)."""
     sid = path_id(subscription_id)
-    return work.write(None, RESOURCE,
-                      lambda s: service.delete_subscription(s, work.partner_id, sid, Actor.API),
-                      subscription_out)
+    return work.write(
+        None,
+        RESOURCE,
+        lambda s: service.delete_subscription(s, work.partner_id, sid, Actor.API),
+        subscription_out,
+    )

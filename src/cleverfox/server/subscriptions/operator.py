@@ -30,9 +30,15 @@ def set_subscription(
     changes = _apply(subscription, additional_devices, inactive)
     if changes:
         subscription.updated_on = utcnow()
-        record_event(session, EventKind.SUBSCRIPTION_MODIFIED, actor=Actor.OPERATOR,
-                     partner_id=subscription.partner_id, company_id=subscription.company_id,
-                     subscription_id=subscription.id, changes=changes)
+        record_event(
+            session,
+            EventKind.SUBSCRIPTION_MODIFIED,
+            actor=Actor.OPERATOR,
+            partner_id=subscription.partner_id,
+            company_id=subscription.company_id,
+            subscription_id=subscription.id,
+            changes=changes,
+        )
     return service.view_of(session, subscription)
 
 
@@ -42,7 +48,8 @@ def _apply(
     changes: dict[str, list[object]] = {}
     if additional_devices is not None and additional_devices != subscription.additional_device:
         changes["AdditionalDevice"] = change_pair(
-            "AdditionalDevice", subscription.additional_device, additional_devices)
+            "AdditionalDevice", subscription.additional_device, additional_devices
+        )
         subscription.additional_device = additional_devices
     if inactive is not None and inactive != subscription.is_inactive:
         changes["IsInactive"] = change_pair("IsInactive", subscription.is_inactive, inactive)
@@ -52,6 +59,12 @@ def _apply(
 
 def _check_additional_devices(value: int | None) -> None:
     if value is not None and not 0 <= value <= MAX_ADDITIONAL_DEVICES:
-        raise ValidationFailed([FieldError(
-            "AdditionalDevice", "out_of_range",
-            f"--additional-devices must be between 0 and {MAX_ADDITIONAL_DEVICES}.")])
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "AdditionalDevice",
+                    "out_of_range",
+                    f"--additional-devices must be between 0 and {MAX_ADDITIONAL_DEVICES}.",
+                )
+            ]
+        )

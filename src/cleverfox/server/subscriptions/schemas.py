@@ -29,8 +29,9 @@ def _email_list(attribute: str) -> Callable[[Any], FieldError | None]:
         bad = invalid_addresses(str(value))
         if not bad:
             return None
-        return FieldError(attribute, "invalid_email",
-                          f"{attribute} holds an address that is not valid: {bad[0]}.")
+        return FieldError(
+            attribute, "invalid_email", f"{attribute} holds an address that is not valid: {bad[0]}."
+        )
 
     return check
 
@@ -43,8 +44,12 @@ SUBSCRIPTION = WireSchema(
         Attr("SubscriptionId", Kind.INTEGER, Rule.READ_ONLY),
         Attr("CompanyId", Kind.INTEGER, Rule.REQUIRED_ON_POST, doc="A company of the caller."),
         Attr("Company", Kind.OBJECT, Rule.READ_ONLY),
-        Attr("PlanId", Kind.INTEGER, Rule.REQUIRED_ON_POST,
-             doc="An active plan of the company's plan type."),
+        Attr(
+            "PlanId",
+            Kind.INTEGER,
+            Rule.REQUIRED_ON_POST,
+            doc="An active plan of the company's plan type.",
+        ),
         Attr("Plan", Kind.OBJECT, Rule.READ_ONLY),
         Attr("ApplicationId", max_length=25),
         Attr("ExternalId", max_length=100, doc="Unique among the caller's subscriptions."),
@@ -53,15 +58,25 @@ SUBSCRIPTION = WireSchema(
         Attr("Status", rule=Rule.READ_ONLY, doc="`Active` or `Inactive`."),
         Attr("PeriodStart", Kind.DATETIME_UTC, Rule.READ_ONLY, doc="This month's first day (UTC)."),
         Attr("PeriodEnd", Kind.DATETIME_UTC, Rule.READ_ONLY, doc="Last day of this month (UTC)."),
-        Attr("AdditionalDevice", Kind.INTEGER, Rule.READ_ONLY,
-             doc="Devices allowed beyond the plan's limit; set by the operator."),
+        Attr(
+            "AdditionalDevice",
+            Kind.INTEGER,
+            Rule.READ_ONLY,
+            doc="Devices allowed beyond the plan's limit; set by the operator.",
+        ),
         Attr("DownloadLimitExpireOn", Kind.DATETIME_UTC, Rule.READ_ONLY),
-        Attr("SendNotificationTo", check=_email_list("SendNotificationTo"),
-             doc=_LIST_DOC + " Required when SendNotificationOnStorageLimit is true."),
+        Attr(
+            "SendNotificationTo",
+            check=_email_list("SendNotificationTo"),
+            doc=_LIST_DOC + " Required when SendNotificationOnStorageLimit is true.",
+        ),
         Attr("SendNotificationCc", check=_email_list("SendNotificationCc"), doc=_LIST_DOC),
         Attr("SendNotificationBcc", check=_email_list("SendNotificationBcc"), doc=_LIST_DOC),
-        Attr("SendNotificationOnStorageLimit", Kind.BOOLEAN,
-             doc="Mail when stored data reaches the plan's limit."),
+        Attr(
+            "SendNotificationOnStorageLimit",
+            Kind.BOOLEAN,
+            doc="Mail when stored data reaches the plan's limit.",
+        ),
         Attr("DeviceCount", Kind.INTEGER, Rule.READ_ONLY, doc="Devices on this subscription."),
         Attr("StorageUsedBytes", Kind.INTEGER, Rule.READ_ONLY, doc="Stored (compressed) bytes."),
         Attr("AddedOn", Kind.DATETIME_UTC, Rule.READ_ONLY),

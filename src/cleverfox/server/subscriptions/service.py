@@ -52,9 +52,15 @@ def create_subscription(
     subscription = Subscription(partner_id=partner_id, **values)
     session.add(subscription)
     session.flush()
-    record_event(session, EventKind.SUBSCRIPTION_ADDED, actor=actor, partner_id=partner_id,
-                 company_id=subscription.company_id, subscription_id=subscription.id,
-                 plan_id=subscription.plan_id)
+    record_event(
+        session,
+        EventKind.SUBSCRIPTION_ADDED,
+        actor=actor,
+        partner_id=partner_id,
+        company_id=subscription.company_id,
+        subscription_id=subscription.id,
+        plan_id=subscription.plan_id,
+    )
     return get_subscription(session, partner_id, subscription.id)
 
 
@@ -69,9 +75,15 @@ def update_subscription(
         _check_external_id(session, partner_id, values["external_id"], subscription.id)
     changes = apply_changes(subscription, SUBSCRIPTION, values)
     if changes:
-        record_event(session, EventKind.SUBSCRIPTION_MODIFIED, actor=actor, partner_id=partner_id,
-                     company_id=subscription.company_id, subscription_id=subscription.id,
-                     changes=changes)
+        record_event(
+            session,
+            EventKind.SUBSCRIPTION_MODIFIED,
+            actor=actor,
+            partner_id=partner_id,
+            company_id=subscription.company_id,
+            subscription_id=subscription.id,
+            changes=changes,
+        )
     return view_of(session, subscription)
 
 
@@ -82,11 +94,19 @@ def delete_subscription(
     subscription = _require(session, partner_id, subscription_id, lock=True)
     view = view_of(session, subscription)
     if view.device_count:
-        raise Conflict("Devices still use this subscription; move or delete them first.",
-                       code="subscription_in_use")
-    record_event(session, EventKind.SUBSCRIPTION_DELETED, actor=actor, partner_id=partner_id,
-                 company_id=subscription.company_id, subscription_id=subscription.id,
-                 plan_id=subscription.plan_id)
+        raise Conflict(
+            "Devices still use this subscription; move or delete them first.",
+            code="subscription_in_use",
+        )
+    record_event(
+        session,
+        EventKind.SUBSCRIPTION_DELETED,
+        actor=actor,
+        partner_id=partner_id,
+        company_id=subscription.company_id,
+        subscription_id=subscription.id,
+        plan_id=subscription.plan_id,
+    )
     session.delete(subscription)
     return view
 
@@ -120,8 +140,13 @@ def _reference_errors(session: Session, company: Company | None, plan_id: int) -
     if plan is None or plan.is_inactive:
         errors.append(invalid_reference("PlanId", "plan"))
     elif company is not None and plan.plan_type_id != company.plan_type_id:
-        errors.append(FieldError("PlanId", "invalid_reference",
-                                 "PlanId must name an active plan of the company's plan type."))
+        errors.append(
+            FieldError(
+                "PlanId",
+                "invalid_reference",
+                "PlanId must name an active plan of the company's plan type.",
+            )
+        )
     return errors
 
 

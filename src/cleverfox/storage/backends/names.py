@@ -28,8 +28,7 @@ MAX_NAME_LENGTH = 512
 _SEGMENT = re.compile(r"[a-z0-9_]{1,128}")
 _PREFIX_TAIL = re.compile(r"[a-z0-9_]{0,128}")
 _DEVICE_NAMES = frozenset(
-    ["con", "prn", "aux", "nul"]
-    + [f"{kind}{n}" for kind in ("com", "lpt") for n in range(10)]
+    ["con", "prn", "aux", "nul"] + [f"{kind}{n}" for kind in ("com", "lpt") for n in range(10)]
 )
 
 

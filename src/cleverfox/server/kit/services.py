@@ -20,6 +20,8 @@ from cleverfox.server.kit.ratelimit import TokenBuckets
 from cleverfox.server.kit.secrets import ServerSecret
 from cleverfox.server.kit.tls import presented_fingerprint
 from cleverfox.settings import Settings
+from cleverfox.storage.backends.opening import open_backend
+from cleverfox.storage.backends.retrying import RetryingBackend
 
 
 @dataclass
@@ -49,6 +51,12 @@ class Services:
         """The SHA-256 fingerprint agents pin (``kit.tls.presented_fingerprint``), read on
         first use: building the app must not make or read a certificate it may never need."""
         return presented_fingerprint(self.settings)
+
+    @cached_property
+    def storage(self) -> RetryingBackend:
+        """The backend backup data lives in (``--storage-url``), opened on first use: a
+        server that never stores a chunk neither makes the local folder nor loads botocore."""
+        return open_backend(self.settings)
 
 
 def services_of(request: Request) -> Services:

@@ -19,6 +19,13 @@ from cleverfox.server.models.catalog import BackupType, EventType
 from cleverfox.server.models.devices import Device, Job, JobItem
 from cleverfox.server.models.history import Event, RequestToken
 from cleverfox.server.models.logs import Log, LogItem, Mail
+from cleverfox.server.models.storage import (
+    StorageChunk,
+    StorageCompany,
+    StorageManifest,
+    StoragePack,
+    StorageStagedPage,
+)
 
 __all__ = [
     "BackupType",
@@ -38,5 +45,10 @@ __all__ = [
     "Plan",
     "PlanType",
     "RequestToken",
+    "StorageChunk",
+    "StorageCompany",
+    "StorageManifest",
+    "StoragePack",
+    "StorageStagedPage",
     "Subscription",
 ]

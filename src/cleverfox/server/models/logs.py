@@ -66,6 +66,8 @@ class Log(Timestamps, Base):
     trigger: Mapped[str] = mapped_column(String(10), default="Schedule")
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     bytes_uploaded: Mapped[int | None] = mapped_column(IdType)
+    # The agent's last progress report (JSON) while the run is Running; cleared at the finish.
+    progress: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class LogItem(Base):
@@ -107,6 +109,7 @@ class LogItem(Base):
     backup_list_name: Mapped[str | None] = mapped_column(String(255))
     backup_list_size: Mapped[int | None] = mapped_column(IdType)
     backup_list_count: Mapped[int | None] = mapped_column(IdType)
+    stored_bytes: Mapped[int | None] = mapped_column(IdType, default=None)
     added_on: Mapped[datetime] = mapped_column(DateTime())
 
 

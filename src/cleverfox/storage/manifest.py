@@ -70,6 +70,14 @@ class Entry:
         """The path as the archive stores it (UTF-8)."""
         return self.path.encode()
 
+    @property
+    def order_key(self) -> bytes:
+        """Archive order: UTF-8 bytes compared path component by component, so a folder's
+        files come together (``a/z`` before ``a-z``), the order of a sorted recursive walk —
+        an agent streams its entries without sorting the whole tree. A path holds no NUL, so
+        NUL in place of ``/`` sorts a folder's contents before any longer sibling name."""
+        return self.path.encode().replace(b"/", b"\x00")
+
 
 def check_path(path: str) -> None:
     """``EntryInvalid`` unless ``path`` is a safe relative path of the rules above."""
@@ -119,9 +127,9 @@ def has_extension(path: str, extensions: Sequence[str]) -> bool:
 
 
 def sort_entries(entries: Iterable[Entry]) -> list[Entry]:
-    """``entries`` in archive order (UTF-8 bytes of the path); ``ManifestInvalid`` on a
-    repeated path."""
-    ordered = sorted(entries, key=lambda entry: entry.name)
+    """``entries`` in archive order (``Entry.order_key``); ``ManifestInvalid`` on a repeated
+    path."""
+    ordered = sorted(entries, key=lambda entry: entry.order_key)
     for before, after in itertools.pairwise(ordered):
         if before.path == after.path:
             raise ManifestInvalid(f"two entries have the path {before.path!r}")
@@ -146,10 +154,10 @@ class DigestBuilder:
         self._last: bytes | None = None
 
     def add(self, entry: Entry) -> None:
-        name = entry.name
-        if self._last is not None and name <= self._last:
+        name, key = entry.name, entry.order_key
+        if self._last is not None and key <= self._last:
             raise ManifestInvalid("entries must be added in order, each path once")
-        self._last = name
+        self._last = key
         fixed = _CANONICAL_ENTRY.pack(
             entry.mode, entry.size, entry.modified_ms, len(entry.chunk_ids)
         )

@@ -1,0 +1,65 @@
+"""The agent's storage calls (device key): ``POST /api/agent/chunks/missing``, ``PUT
+/api/agent/packs``, ``POST /api/agent/logs/{LogId}/files`` and ``PUT
+/api/agent/logs/{LogId}/progress``. The rules are ``server.storage.upload``'s and
+``server.storage.commit``'s; CPU-bound work (verifying, sealing, resolving) runs in a worker
+thread, never on the event loop."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from cleverfox.server.kit.access import require_device
+from cleverfox.server.kit.auth import DevicePrincipal
+from cleverfox.server.kit.dependencies import body_of
+from cleverfox.server.kit.errors import QueryParametersNotAllowed, UnsupportedMediaType
+from cleverfox.server.kit.inputs import Body, check_declared_length, read_capped
+from cleverfox.server.kit.responses import JsonResponse, element
+from cleverfox.server.kit.services import services_of
+from cleverfox.server.runs.upload_schemas import CHUNK_IDS, missing_out, pack_out
+from cleverfox.server.storage import upload
+from cleverfox.server.storage.upload import MAX_PACK_BYTES
+
+router = APIRouter(prefix="/api/agent", tags=["Agent"], default_response_class=Response)
+PACK_MEDIA_TYPE = "application/octet-stream"
+
+
+@router.post("/chunks/missing")
+def missing_chunks(
+    request: Request,
+    agent: DevicePrincipal = Depends(require_device),
+    body: Body = body_of(CHUNK_IDS, auth=require_device),
+) -> JsonResponse:
+    """Which chunks the device's company lacks (device key). Body ``{"Ids": [hex…]}``, 1 to
+    10,000 ids of 64 lower-case hex digits (else 400 ``validation_failed``) → ``{"Missing":
+    [hex…]}``: the ids not stored, each once, in request order."""
+    ids = upload.parse_ids(body.raw.get("Ids"))
+    missing = upload.missing_chunks(services_of(request).db, agent.company_id, ids)
+    return element(missing_out(missing))
+
+
+@router.put("/packs")
+async def put_pack(request: Request, agent: DevicePrincipal = Depends(require_device)) -> Response:
+    """Upload chunks (device key): ``Content-Type: application/octet-stream`` (else 415), at
+    most MaxPackBytes (else 413), a sequence of records ``id (32) | codec (1) | length (4,
+    big-endian) | piece``. Every record is verified before anything is stored → ``{"Stored":
+    n, "Duplicates": m}``; 400 ``chunk_invalid`` (naming the ``id``) or ``pack_malformed``
+    store nothing."""
+    check_declared_length(request, MAX_PACK_BYTES)
+    media = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+    if media != PACK_MEDIA_TYPE:
+        raise UnsupportedMediaType("A pack is sent as Content-Type: application/octet-stream.")
+    if request.url.query:
+        raise QueryParametersNotAllowed()
+    data = await read_capped(request, MAX_PACK_BYTES)
+    services = services_of(request)
+    result = await run_in_threadpool(
+        upload.store_pack,
+        services.db,
+        services.secret,
+        services.storage,
+        agent.company_id,
+        data,
+    )
+    return element(pack_out(result))

@@ -1,0 +1,34 @@
+"""Wire shapes of the agent's storage calls (storage.md §3, docs/api.md "Storage uploads"):
+the check-in's ``Storage``, ``chunks/missing``, the pack answer, ``logs/{LogId}/files`` and
+``logs/{LogId}/progress``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cleverfox.server.kit.wire import Attr, Kind, Rule, WireSchema
+from cleverfox.server.storage.upload import PackResult, StorageTerms
+from cleverfox.storage.ids import ChunkId, chunk_id_hex
+
+CHUNK_IDS = WireSchema(
+    "ChunkIds", [Attr("Ids", Kind.ARRAY, Rule.REQUIRED, doc="1 to 10,000 chunk ids (hex).")]
+)
+
+
+def storage_terms_out(terms: StorageTerms) -> dict[str, Any]:
+    """The check-in's ``Storage``: the company's id key and the chunking parameters."""
+    return {
+        "IdKey": terms.id_key_base64,
+        "ChunkMinBytes": terms.chunking.min_bytes,
+        "ChunkAvgBytes": terms.chunking.avg_bytes,
+        "ChunkMaxBytes": terms.chunking.max_bytes,
+        "MaxPackBytes": terms.max_pack_bytes,
+    }
+
+
+def missing_out(ids: list[ChunkId]) -> dict[str, Any]:
+    return {"Missing": [chunk_id_hex(chunk_id) for chunk_id in ids]}
+
+
+def pack_out(result: PackResult) -> dict[str, Any]:
+    return {"Stored": result.stored, "Duplicates": result.duplicates}

@@ -118,6 +118,7 @@ LOG_ITEM_WIRE: tuple[tuple[str, str | None], ...] = (
     ("BackupListName", "backup_list_name"),
     ("BackupListSize", "backup_list_size"),
     ("BackupListCount", "backup_list_count"),
+    ("StoredBytes", "stored_bytes"),  # ours: what the backup file added to storage
     ("Url", None),  # Url and Expires are filled only by the download calls
     ("Expires", None),
     ("AddedOn", "added_on"),

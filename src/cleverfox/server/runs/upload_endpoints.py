@@ -14,11 +14,20 @@ from cleverfox.server.kit.access import require_device
 from cleverfox.server.kit.auth import DevicePrincipal
 from cleverfox.server.kit.dependencies import body_of
 from cleverfox.server.kit.errors import QueryParametersNotAllowed, UnsupportedMediaType
-from cleverfox.server.kit.inputs import Body, check_declared_length, read_capped
+from cleverfox.server.kit.inputs import Body, check_declared_length, path_id, read_capped
 from cleverfox.server.kit.responses import JsonResponse, element
 from cleverfox.server.kit.services import services_of
-from cleverfox.server.runs.upload_schemas import CHUNK_IDS, missing_out, pack_out
-from cleverfox.server.storage import upload
+from cleverfox.server.logs import service as logs
+from cleverfox.server.logs.schemas import log_item_out
+from cleverfox.server.runs.upload_schemas import (
+    CHUNK_IDS,
+    FILES,
+    files_call,
+    missing_out,
+    pack_out,
+    staged_out,
+)
+from cleverfox.server.storage import commit, upload
 from cleverfox.server.storage.upload import MAX_PACK_BYTES
 
 router = APIRouter(prefix="/api/agent", tags=["Agent"], default_response_class=Response)
@@ -63,3 +72,30 @@ async def put_pack(request: Request, agent: DevicePrincipal = Depends(require_de
         data,
     )
     return element(pack_out(result))
+
+
+@router.post("/logs/{log_id}/files", status_code=201)
+def commit_files(
+    log_id: str,
+    request: Request,
+    agent: DevicePrincipal = Depends(require_device),
+    body: Body = body_of(FILES, auth=require_device, limit=MAX_PACK_BYTES),
+) -> JsonResponse:
+    """Commit a backup file of a running Log (device key). Body ``{"JobItemId", "Entries":
+    [{"Path", "Mode", "Size", "ModifiedUtc", "ChunkIds"}], "More", "PageNo"}``, at most
+    MaxPackBytes. ``More`` true stages the page → 202 ``{"Staged": n}``; the last page
+    commits all of them → 201 with the Log Item (file attributes, StoredBytes); the same
+    manifest again → 200. 400 ``validation_failed`` (a job item not of the Log's job, a bad
+    path, a Size that is not the sum of its chunks', a repeated path); 409
+    ``log_not_running``, ``cloud_copies_disabled``, ``chunk_missing`` (``ids``,
+    ``missing_count``), ``files_already_committed``, ``storage_limit_reached``."""
+    lid = path_id(log_id)
+    call = files_call(body.raw)
+    services = services_of(request)
+    outcome = commit.commit_files(services.db, services.secret, services.storage, agent, lid, call)
+    if outcome.staged is not None:
+        return element(staged_out(outcome.staged), status=202)
+    assert outcome.log_item_id is not None
+    with services.db.connection_reading() as connection:
+        row = logs.read_log_item(connection, agent.partner_id, outcome.log_item_id)
+    return element(log_item_out(row), status=201 if outcome.created else 200)

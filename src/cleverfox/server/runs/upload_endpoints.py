@@ -19,9 +19,11 @@ from cleverfox.server.kit.responses import JsonResponse, element
 from cleverfox.server.kit.services import services_of
 from cleverfox.server.logs import service as logs
 from cleverfox.server.logs.schemas import log_item_out
+from cleverfox.server.runs import progress
 from cleverfox.server.runs.upload_schemas import (
     CHUNK_IDS,
     FILES,
+    PROGRESS,
     files_call,
     missing_out,
     pack_out,
@@ -99,3 +101,20 @@ def commit_files(
     with services.db.connection_reading() as connection:
         row = logs.read_log_item(connection, agent.partner_id, outcome.log_item_id)
     return element(log_item_out(row), status=201 if outcome.created else 200)
+
+
+@router.put("/logs/{log_id}/progress", status_code=204)
+def report_progress(
+    log_id: str,
+    request: Request,
+    agent: DevicePrincipal = Depends(require_device),
+    body: Body = body_of(PROGRESS, auth=require_device),
+) -> Response:
+    """Report a Running Log's progress (device key). Body ``{"FilesDone", "FilesTotal",
+    "BytesDone", "BytesTotal", "BytesUploaded", "RateBytesPerSecond", "EtaSeconds"}``, all
+    optional non-negative integers → 204; the Log's ``Progress`` shows the last report
+    while it runs. 409 ``log_not_running`` once it finished."""
+    lid = path_id(log_id)
+    with services_of(request).db.writing() as session:
+        progress.report_progress(session, agent.device_id, lid, body.raw)
+    return Response(status_code=204)

@@ -287,3 +287,21 @@ def test_plain_pieces_are_stored_as_sent(server: ServerProcess, partner: Partner
         row = session.get(StorageChunk, (partner.company_id, claimed))
         assert row is not None and (row.codec, row.size, row.crc32) == (0, 5000, zlib.crc32(data))
         assert row.stored_length == 5000 + 28
+
+
+def test_subscriptions_show_the_companys_stored_bytes(
+    server: ServerProcess, partner: Partner
+) -> None:
+    device = create_device(partner)
+    subscription_id = device["SubscriptionId"]
+    before = ok(partner.client.get(f"/api/subscriptions/{subscription_id}"))
+    assert before["StorageUsedBytes"] == 0
+    with agent_client(server, device["ApiKey"]) as agent:
+        terms = terms_of(agent)
+        ok(put_pack(agent, [record(terms, os.urandom(10_000)), record(terms, b"z" * 50_000)]))
+    after = ok(partner.client.get(f"/api/subscriptions/{subscription_id}"))
+    with database(server) as session:
+        company = session.get(StorageCompany, partner.company_id)
+        assert company is not None and company.stored_bytes > 10_000
+        assert after["StorageUsedBytes"] == company.stored_bytes
+    assert after["UpdatedOn"] == before["UpdatedOn"]  # not a change of the subscription

@@ -15,6 +15,7 @@ from cleverfox.server.models import (
     StorageCompany,
     StorageManifest,
     StorageStagedPage,
+    Subscription,
 )
 from cleverfox.server.storage.index import BATCH
 from cleverfox.storage.ids import ChunkId
@@ -125,3 +126,20 @@ def stored_bytes(session: Session, company_id: int) -> int:
 def _batches(items: list[ChunkId]) -> Iterator[list[ChunkId]]:
     for start in range(0, len(items), BATCH):
         yield items[start : start + BATCH]
+
+
+def sync_used_bytes(session: Session, company_id: int) -> None:
+    """Copy the company's stored bytes to its subscriptions' StorageUsedBytes (read-only
+    on the wire; not a change of the subscription: no UpdatedOn, no Event). Whatever
+    changes ``storage_companies.stored_bytes`` calls this in the same transaction."""
+    used = (
+        select(StorageCompany.stored_bytes)
+        .where(StorageCompany.company_id == company_id)
+        .scalar_subquery()
+    )
+    session.execute(
+        update(Subscription)
+        .where(Subscription.company_id == company_id)
+        .values(storage_used_bytes=func.coalesce(used, 0))
+        .execution_options(synchronize_session=False)
+    )

@@ -29,6 +29,7 @@ from cleverfox.server.kit.errors import (
     ValidationFailed,
 )
 from cleverfox.server.kit.secrets import ServerSecret
+from cleverfox.server.storage import repository
 from cleverfox.server.storage.index import SqlChunkIndex
 from cleverfox.server.storage.keys import keys_for
 from cleverfox.storage.backends.base import Backend
@@ -119,6 +120,7 @@ def store_pack(
     put_durably(backend, pack.name, pack.data)
     with db.writing() as session:
         stored = SqlChunkIndex(session, company_id).add_pack(pack.name, pack.entries)
+        repository.sync_used_bytes(session, company_id)
     return PackResult(stored, len(verified) - stored)
 
 

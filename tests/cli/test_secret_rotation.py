@@ -8,6 +8,7 @@ secret would strand every other test. Data is made the way users make it — the
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import time
@@ -21,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 from click.testing import CliRunner, Result
+from sqlalchemy import select
 from tests.support.server import ServerProcess, postgres_database, start_server, stop_server
 
 from cleverfox.cli.main import cli
@@ -33,8 +35,9 @@ from cleverfox.server.kit.db import Database
 from cleverfox.server.kit.ratelimit import TokenBuckets
 from cleverfox.server.kit.secrets import ServerSecret, read_secret
 from cleverfox.server.kit.services import Services
-from cleverfox.server.models import Device, JobItem, Partner
+from cleverfox.server.models import Device, JobItem, Partner, StorageCompany
 from cleverfox.server.secrets_rotation import service as secrets_rotation
+from cleverfox.server.storage.keys import unwrap
 from cleverfox.settings import Settings
 
 POSTGRES = os.environ.get("CLEVERFOX_TEST_POSTGRES") or None
@@ -239,6 +242,7 @@ def status_within_auth_cache(probe: Callable[[], int], status: int) -> int:
 def test_rotation_keeps_every_stored_key_and_credential_working(rig: Rig) -> None:
     before = read_secret(rig.secret_file)
     assert credentials_checked_in(rig) == CREDENTIALS
+    id_key = check_in(rig, rig.device_key).json()["data"]["Storage"]["IdKey"]
 
     result = invoke(rig, "secret", "rotate", "--json")
     assert result.exit_code == 0, (result.output, result.stderr, result.exception)
@@ -249,6 +253,7 @@ def test_rotation_keeps_every_stored_key_and_credential_working(rig: Rig) -> Non
         "OlderKeyIds": [before.key_id],
         "DevicesReEncrypted": 1,
         "JobItemsReEncrypted": 1,
+        "CompanyKeysReEncrypted": 1,  # the check-in made the company's storage keys
         "RestartRequired": True,
     }
     assert secret.key_ids == (rotated["KeyId"], before.key_id) and RESTART in result.stderr
@@ -258,6 +263,10 @@ def test_rotation_keeps_every_stored_key_and_credential_working(rig: Rig) -> Non
     assert now.device_key.startswith(secret.envelope_prefix())
     assert secret.decrypt(now.device_key) == rig.device_key
     assert now.device_digest == secret.digest(rig.device_key)
+    with database(rig) as db, db.reading() as session:  # company keys: re-wrapped, unchanged
+        [company] = session.scalars(select(StorageCompany)).all()
+        assert company.wrapped_keys.startswith(secret.envelope_prefix())
+        assert base64.b64encode(unwrap(secret, company.wrapped_keys).id_key).decode() == id_key
     assert now.username and now.password
     assert all(v.startswith(secret.envelope_prefix()) for v in (now.username, now.password))
     assert (secret.decrypt(now.username), secret.decrypt(now.password)) == CREDENTIALS
@@ -315,6 +324,7 @@ def test_prune_needs_force_then_drops_older_keys_and_keeps_current_data(rig: Rig
         "RemovedKeyIds": first["OlderKeyIds"],
         "DevicesReEncrypted": 0,
         "JobItemsReEncrypted": 0,
+        "CompanyKeysReEncrypted": 0,
     }
     assert read_secret(rig.secret_file).key_ids == (first["KeyId"],)
     assert len(rig.secret_file.read_text().split()) == 1

@@ -65,7 +65,14 @@ def test_first_check_in_answers_and_records_online_and_the_reported_facts(
 ) -> None:
     device = new_device(server, partner, TimeZoneId="Tokyo Standard Time")
     data = checked_in(server, device["ApiKey"], {"data": FACTS})
-    assert set(data) == {"Device", "Jobs", "RunNowJobIds", "ServerTimeUtc", "NextCheckInSeconds"}
+    assert set(data) == {
+        "Device",
+        "Jobs",
+        "RunNowJobIds",
+        "ServerTimeUtc",
+        "NextCheckInSeconds",
+        "Storage",
+    }
     assert data["Jobs"] == [] and data["RunNowJobIds"] == [] and data["NextCheckInSeconds"] == 60
     assert data["ServerTimeUtc"].endswith("Z")
     reported = data["Device"]

@@ -42,6 +42,7 @@ from cleverfox.server.partners.endpoints import router as partners_router
 from cleverfox.server.partners.service import resolve_partner_key
 from cleverfox.server.runs import service as runs
 from cleverfox.server.runs.endpoints import router as agent_runs_router
+from cleverfox.server.runs.upload_endpoints import router as agent_uploads_router
 from cleverfox.server.subscriptions import service as subscriptions
 from cleverfox.server.subscriptions.endpoints import router as subscriptions_router
 from cleverfox.server.timezones.endpoints import router as timezones_router
@@ -64,6 +65,7 @@ ROUTERS = (
     logs_router,
     log_items_router,
     agent_runs_router,
+    agent_uploads_router,
 )
 RESOLVERS: tuple[KeyResolver, ...] = (resolve_partner_key, resolve_device_key)
 # The unique constraints each package relies on, and the 409 a violation of each means.

@@ -69,6 +69,7 @@ def secret_rotate(operator: Operator, as_json: bool) -> None:
         "OlderKeyIds": list(done.older_key_ids),
         "DevicesReEncrypted": counts.devices,
         "JobItemsReEncrypted": counts.job_items,
+        "CompanyKeysReEncrypted": counts.company_keys,
         "RestartRequired": True,
     }
     emit(
@@ -76,7 +77,8 @@ def secret_rotate(operator: Operator, as_json: bool) -> None:
         as_json,
         f"Key {done.key_id} is now current; {len(done.older_key_ids)} older key(s) kept for "
         f"partner API keys issued before.\nRe-encrypted {counts.devices} device key(s) and "
-        f"{counts.job_items} job item(s) with credentials.",
+        f"{counts.job_items} job item(s) with credentials; re-wrapped "
+        f"{counts.company_keys} company storage key(s).",
     )
     click.echo(RESTART, err=True)
 
@@ -157,12 +159,14 @@ def secret_prune(operator: Operator, as_json: bool, force: bool) -> None:
         "RemovedKeyIds": list(done.removed_key_ids),
         "DevicesReEncrypted": counts.devices,
         "JobItemsReEncrypted": counts.job_items,
+        "CompanyKeysReEncrypted": counts.company_keys,
     }
     emit(
         result,
         as_json,
         f"Removed {len(done.removed_key_ids)} older key(s); key {done.key_id} is the only one. "
-        f"Re-encrypted {counts.devices} device key(s) and {counts.job_items} job item(s).",
+        f"Re-encrypted {counts.devices} device key(s), {counts.job_items} job item(s) and "
+        f"{counts.company_keys} company storage key(s).",
     )
     if done.removed_key_ids:
         click.echo("Restart every server process now.", err=True)

@@ -31,13 +31,14 @@ def check_in(
     """The agent checks in (device key). Body ``{"Hostname", "OsName", "OsVersion",
     "AgentVersion"}``, all optional; sets LastApiCheckAt and the facts reported. Answers the
     Device, its active Jobs with JobItems (credentials included), RunNowJobIds,
-    ServerTimeUtc and NextCheckInSeconds."""
+    ServerTimeUtc, NextCheckInSeconds and Storage (the company's chunk-id key, base64, and
+    the chunking parameters: ChunkMinBytes, ChunkAvgBytes, ChunkMaxBytes, MaxPackBytes)."""
     services = services_of(request)
     interval = services.settings.checkin_interval
     work = UnitOfWork(services, agent.partner_id)
 
     def action(session: Session) -> CheckIn:
-        return service.check_in(session, agent.device_id, body.raw, how, interval)
+        return service.check_in(session, agent, body.raw, how, interval, services.secret)
 
     return work.write(
         None, RESOURCE, action, lambda result: check_in_out(result, how, services.secret)

@@ -1,6 +1,7 @@
 """Wire shape of the check-in's answer: the Device, its Jobs with their JobItems — including
 the Username and Password the agent needs, which the public API never returns — the ids of
-the jobs to run now, the server's clock and when to check in next."""
+the jobs to run now, the server's clock, when to check in next, and the company's storage
+terms (``Storage``: the id key that names chunks, the chunking parameters, MaxPackBytes)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from cleverfox.server.jobs.schemas import job_out
 from cleverfox.server.kit.datetimes import format_utc_z
 from cleverfox.server.kit.secrets import ServerSecret
 from cleverfox.server.models import Job, JobItem
+from cleverfox.server.runs.upload_schemas import storage_terms_out
+from cleverfox.server.storage.upload import StorageTerms
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class CheckIn:
     run_now_job_ids: list[int]
     now: datetime
     next_check_in_seconds: int
+    storage: StorageTerms
 
 
 def check_in_out(result: CheckIn, how: Presentation, secret: ServerSecret) -> dict[str, Any]:
@@ -34,6 +38,7 @@ def check_in_out(result: CheckIn, how: Presentation, secret: ServerSecret) -> di
         "RunNowJobIds": result.run_now_job_ids,
         "ServerTimeUtc": format_utc_z(result.now),
         "NextCheckInSeconds": result.next_check_in_seconds,
+        "Storage": storage_terms_out(result.storage),
     }
 
 

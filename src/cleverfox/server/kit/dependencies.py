@@ -20,7 +20,13 @@ from starlette.requests import Request
 
 from cleverfox.server.kit.access import require_partner
 from cleverfox.server.kit.auth import PartnerPrincipal, Principal
-from cleverfox.server.kit.inputs import IGNORED_PARAMETERS, Body, read_body, report_ignored
+from cleverfox.server.kit.inputs import (
+    IGNORED_PARAMETERS,
+    MAX_BODY,
+    Body,
+    read_body,
+    report_ignored,
+)
 from cleverfox.server.kit.listing import Filter, ListQuery, parse_list_query
 from cleverfox.server.kit.openapi import WIRE_SCHEMA
 from cleverfox.server.kit.services import services_of
@@ -49,13 +55,16 @@ async def partner_work_of(request: Request) -> UnitOfWork:
 def body_of(
     schema: WireSchema,
     auth: Callable[[Request], Awaitable[Principal]] = require_partner,
+    *,
+    limit: int = MAX_BODY,
 ) -> Any:
-    """A dependency reading the body of a POST/PUT against ``schema`` (after ``auth``)."""
+    """A dependency reading the body of a POST/PUT against ``schema`` (after ``auth``), of
+    at most ``limit`` bytes."""
 
     async def dependency(request: Request, principal: Principal = Depends(auth)) -> Body:
         # README §3: agent endpoints (device keys) ignore Tokens.
         tokens = isinstance(principal, PartnerPrincipal)
-        return await read_body(request, schema, tokens=tokens)
+        return await read_body(request, schema, tokens=tokens, limit=limit)
 
     setattr(dependency, WIRE_SCHEMA, schema)
     return Depends(dependency)

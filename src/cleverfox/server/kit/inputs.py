@@ -49,25 +49,26 @@ class Body:
     token: str | None
 
 
-async def read_body(request: Request, schema: WireSchema, *, tokens: bool) -> Body:
+async def read_body(
+    request: Request, schema: WireSchema, *, tokens: bool, limit: int = MAX_BODY
+) -> Body:
     """The body of a POST/PUT read against ``schema``, its unknown names reported in
     ``X-CleverFox-Ignored-Attributes``. With ``tokens`` off (agent endpoints) a ``Token`` is
-    dropped unread, as README §3 says they ignore it."""
-    raw, ignored = schema.canonicalize(await read_json_object(request))
+    dropped unread, as README §3 says they ignore it. ``limit``: the largest body, in bytes
+    (1 MiB but for the agent's manifest uploads)."""
+    raw, ignored = schema.canonicalize(await read_json_object(request, limit=limit))
     value = raw.pop(TOKEN.name, None)
     report_ignored(request.scope, IGNORED_ATTRIBUTES, ignored)
     return Body(raw, tuple(ignored), read_token(value) if tokens else None)
 
 
-async def read_json_object(request: Request) -> dict[str, Any]:
+async def read_json_object(request: Request, *, limit: int = MAX_BODY) -> dict[str, Any]:
     """413 → 415 → query data 400 → malformed JSON 400; unwraps ``{"data": {...}}``."""
-    length = request.headers.get("content-length")
-    if length is not None and (not _is_ascii_digits(length) or int(length) > MAX_BODY):
-        raise PayloadTooLarge()
+    check_declared_length(request, limit)
     _check_content_type(request.headers.get("content-type"))
     if request.url.query:
         raise QueryParametersNotAllowed()
-    payload = await _read_capped(request)
+    payload = await read_capped(request, limit)
     try:
         parsed = orjson.loads(payload)
     except orjson.JSONDecodeError:
@@ -87,14 +88,28 @@ def _check_content_type(value: str | None) -> None:
         raise UnsupportedMediaType()
 
 
-async def _read_capped(request: Request) -> bytes:
+def check_declared_length(request: Request, limit: int) -> None:
+    """413 when the request's ``Content-Length`` is not a number or exceeds ``limit``."""
+    length = request.headers.get("content-length")
+    if length is not None and (not _is_ascii_digits(length) or int(length) > limit):
+        raise too_large(limit)
+
+
+async def read_capped(request: Request, limit: int) -> bytes:
+    """The whole body, or 413 as soon as it passes ``limit`` bytes (nothing more is read)."""
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY:
-            raise PayloadTooLarge()
+        if size > limit:
+            raise too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def too_large(limit: int) -> PayloadTooLarge:
+    if limit == MAX_BODY:
+        return PayloadTooLarge()
+    return PayloadTooLarge(f"The request body is larger than {limit // (1024 * 1024)} MiB.")
 
 
 def read_token(value: Any) -> str | None:

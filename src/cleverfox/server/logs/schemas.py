@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from cleverfox.server.kit.listing import Filter
 from cleverfox.server.kit.wire import Kind
 
@@ -83,6 +85,7 @@ LOG_WIRE: tuple[tuple[str, str | None], ...] = (
     ("Trigger", "trigger"),
     ("DurationSeconds", "duration_seconds"),
     ("BytesUploaded", "bytes_uploaded"),
+    ("Progress", "progress"),  # ours: the agent's last progress report while Running
     ("AddedOn", "added_on"),
     ("UpdatedOn", "updated_on"),
 )
@@ -118,6 +121,7 @@ LOG_ITEM_WIRE: tuple[tuple[str, str | None], ...] = (
     ("BackupListName", "backup_list_name"),
     ("BackupListSize", "backup_list_size"),
     ("BackupListCount", "backup_list_count"),
+    ("StoredBytes", "stored_bytes"),  # ours: what the backup file added to storage
     ("Url", None),  # Url and Expires are filled only by the download calls
     ("Expires", None),
     ("AddedOn", "added_on"),
@@ -167,6 +171,9 @@ def log_out(view: LogView) -> dict[str, Any]:
     data["Plan"] = embeds.plans.get(data["PlanId"])
     data["Job"] = embeds.jobs.get(data["JobId"])
     data["LogItems"] = [log_item_out(item) for item in view.items]
+    progress = data["Progress"]
+    running = data["JobStatus"] == RUNNING
+    data["Progress"] = orjson.loads(progress) if progress and running else None
     return data
 
 

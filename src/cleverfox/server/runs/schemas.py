@@ -29,6 +29,7 @@ RUN_FINISH = WireSchema(
         ),
         Attr("ErrorMessages", max_length=65536, doc="One message a line."),
         Attr("LogItems", Kind.ARRAY, doc="One result per job item backed up."),
+        Attr("BytesUploaded", Kind.INTEGER, minimum=0, doc="Bytes the agent uploaded (ours)."),
     ],
 )
 REPORTED_ITEM = WireSchema(

@@ -40,6 +40,7 @@ from cleverfox.server.models import Device, Job, JobItem, Log, LogItem
 from cleverfox.server.runs import repository
 from cleverfox.server.runs.notifications import notify_job_missed, notify_log_finished
 from cleverfox.server.runs.schemas import REPORTED_ITEM, RUN_FINISH, RUN_START
+from cleverfox.server.storage import repository as uploads
 
 STOPPED_REPORTING = "The agent stopped reporting."
 # A Schedule run started this long before NextRunOn (an agent's clock running ahead) still
@@ -96,7 +97,8 @@ def finish_run(
 
     The same outcome sent again answers the Log unchanged; a different outcome for a
     finished Log is 409 ``log_already_finished``. Writes Job Completed (51) or Job Failed
-    (52) and queues the device's mail for that outcome.
+    (52) and queues the device's mail for that outcome. ``BytesUploaded`` is kept; the
+    last progress report is cleared.
     """
     values = RUN_FINISH.parse_create(raw)
     found = repository.log_of_device(session, device_id, log_id)
@@ -116,12 +118,28 @@ def finish_run(
     completed_on = _local_or_now(values.get("job_completed_on"), zone, now, "JobCompletedOn")
     _finish(session, log, job, values["job_status"], completed_on, now)
     log.error_messages = values.get("error_messages")
-    for item in reported:
-        item.added_on = now
-        session.add(item)
+    log.bytes_uploaded = values.get("bytes_uploaded")
+    log.progress = None
+    _add_reported(session, log, reported, now)
     _record_outcome(session, log, Actor.AGENT)
     session.flush()
     return log
+
+
+def _add_reported(session: Session, log: Log, reported: list[LogItem], now: datetime) -> None:
+    """Add the reported Log Items; one whose job item already committed its backup file
+    (``logs/{LogId}/files``) keeps the server's file attributes and takes only what the
+    server cannot know (ServerVersion, ServerEdition, BackupFolder)."""
+    committed = uploads.committed_log_items(session, log.id)
+    for item in reported:
+        existing = committed.get(item.job_item_id) if item.job_item_id is not None else None
+        if existing is None:
+            item.added_on = now
+            session.add(item)
+            continue
+        for name in ("server_version", "server_edition", "backup_folder"):
+            if getattr(item, name) is not None:
+                setattr(existing, name, getattr(item, name))
 
 
 def record_missed(session: Session, job: Job, now: datetime) -> Log:

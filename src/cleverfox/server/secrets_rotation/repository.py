@@ -14,13 +14,14 @@ from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, upd
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from cleverfox.server.kit.secrets import ServerSecret
-from cleverfox.server.models import Device, JobItem, Partner
+from cleverfox.server.models import Device, JobItem, Partner, StorageCompany
 
 BATCH = 500
 _ENVELOPE_COLUMNS: tuple[tuple[type[Any], QueryableAttribute[Any]], ...] = (
     (Device, Device.api_key_encrypted),
     (JobItem, JobItem.username_encrypted),
     (JobItem, JobItem.password_encrypted),
+    (StorageCompany, StorageCompany.wrapped_keys),
 )
 
 
@@ -70,6 +71,36 @@ def stale_item_batches(session: Session, secret: ServerSecret) -> Iterator[list[
     rows at a time."""
     columns = (JobItem.username_encrypted, JobItem.password_encrypted)
     return _batches(session, JobItem, columns, _stale_job_item(secret))
+
+
+def stale_company_key_batches(session: Session, secret: ServerSecret) -> Iterator[list[Any]]:
+    """``(company id, wrapped_keys)`` of the company keys not wrapped by the current master,
+    ``BATCH`` rows at a time, each batch locked until the commit."""
+    last_id = -1
+    stale = _not_current(StorageCompany.wrapped_keys, secret)
+    while True:
+        query = (
+            select(StorageCompany.company_id, StorageCompany.wrapped_keys)
+            .where(StorageCompany.company_id > last_id, stale)
+            .order_by(StorageCompany.company_id)
+            .limit(BATCH)
+            .with_for_update()
+        )
+        rows = list(session.execute(query).all())
+        if not rows:
+            return
+        yield rows
+        last_id = rows[-1][0]
+
+
+def update_company_keys(session: Session, changes: Sequence[dict[str, Any]]) -> None:
+    """Each change (``company_id`` and ``wrapped_keys``) applied to its company's keys."""
+    for change in changes:
+        session.execute(
+            update(StorageCompany)
+            .where(StorageCompany.company_id == change["company_id"])
+            .values(wrapped_keys=change["wrapped_keys"])
+        )
 
 
 def update_devices(session: Session, changes: Sequence[dict[str, Any]]) -> None:

@@ -25,10 +25,12 @@ from cleverfox.server.secrets_rotation import repository
 
 @dataclass(frozen=True)
 class ReEncrypted:
-    """How many rows were re-encrypted under the current master."""
+    """How many rows were re-encrypted under the current master (company keys: re-wrapped;
+    the keys themselves never change, so stored backup data stays readable)."""
 
     devices: int
     job_items: int
+    company_keys: int = 0
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,11 @@ def re_encrypt(session: Session, secret: ServerSecret) -> ReEncrypted:
 
     Idempotent: rows already under the current master are left alone. Never commits.
     """
-    return ReEncrypted(_re_encrypt_devices(session, secret), _re_encrypt_items(session, secret))
+    return ReEncrypted(
+        _re_encrypt_devices(session, secret),
+        _re_encrypt_items(session, secret),
+        _rewrap_company_keys(session, secret),
+    )
 
 
 def _re_encrypt_devices(session: Session, secret: ServerSecret) -> int:
@@ -155,6 +161,18 @@ def _re_encrypt_items(session: Session, secret: ServerSecret) -> int:
             for item_id, username, password in rows
         ]
         repository.update_job_items(session, changes)
+        count += len(changes)
+    return count
+
+
+def _rewrap_company_keys(session: Session, secret: ServerSecret) -> int:
+    count = 0
+    for rows in repository.stale_company_key_batches(session, secret):
+        changes = [
+            {"company_id": company_id, "wrapped_keys": _reseal(secret, wrapped)}
+            for company_id, wrapped in rows
+        ]
+        repository.update_company_keys(session, changes)
         count += len(changes)
     return count
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -93,3 +94,16 @@ def test_a_path_with_uri_characters_is_read_as_a_path(tmp_path: Path) -> None:
     make_database(source, 3)
     files, _ = read_all(item(source), tmp_path / "work")
     assert count_rows(files[source.name], tmp_path) == 3
+
+
+def test_a_folder_left_by_a_killed_agent_is_removed_by_the_next_dump(tmp_path: Path) -> None:
+    source = tmp_path / "shop.db"
+    make_database(source, 3)
+    work_dir = tmp_path / "work"
+    abandoned = work_dir / "dump-999999999-kill9"  # above any pid_max: never a live process
+    abandoned.mkdir(parents=True)
+    (abandoned / "client.cnf").write_text("[client]\npassword=secret\n")
+    running = work_dir / f"dump-{os.getpid()}-other"  # a dump this process still has open
+    running.mkdir()
+    read_all(item(source), work_dir)
+    assert sorted(work_dir.iterdir()) == [running]

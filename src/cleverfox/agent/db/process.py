@@ -73,16 +73,42 @@ def find_tool(names: Sequence[str], environ: Mapping[str, str]) -> str:
 
 @contextmanager
 def scratch_folder(work_dir: Path) -> Iterator[Path]:
-    """A private (0700) folder under ``work_dir`` for secret files and copies, removed after."""
+    """A private (0700) folder under ``work_dir`` for secret files and copies, removed after.
+
+    Its name carries this process's id, so a folder an agent killed mid-dump (kill -9, power
+    loss) left behind — credentials files included — is removed by the next dump.
+    """
     try:
         work_dir.mkdir(parents=True, exist_ok=True)
-        folder = Path(tempfile.mkdtemp(prefix="dump-", dir=work_dir))
+        remove_abandoned(work_dir)
+        folder = Path(tempfile.mkdtemp(prefix=f"dump-{os.getpid()}-", dir=work_dir))
     except OSError as error:
         raise DumpFailed(f"cannot make a work folder in {work_dir}: {error.strerror}") from None
     try:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def remove_abandoned(work_dir: Path) -> None:
+    """Remove the scratch folders of processes that no longer exist (POSIX only: Windows has
+    no harmless liveness probe in the standard library, so its leftovers wait for cleanup)."""
+    if os.name != "posix":
+        return
+    for folder in work_dir.glob("dump-*-*"):
+        owner = folder.name.split("-")[1]
+        if owner.isdigit() and not _process_exists(int(owner)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _process_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def write_secret_file(folder: Path, name: str, content: str) -> Path:

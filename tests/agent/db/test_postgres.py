@@ -202,3 +202,19 @@ def test_a_passfile_line_escapes_what_libpq_reads_specially(password: str, line:
 def test_a_password_with_a_line_break_is_refused_not_mangled() -> None:
     with pytest.raises(DumpFailed, match="line break"):
         passfile_line("one\ntwo")
+
+
+def test_a_stream_closed_before_its_end_is_a_failure_not_a_good_dump(
+    postgres_scratch: Scratch, work_dir: Path
+) -> None:
+    fill(postgres_scratch, rows=20_000, width=64)
+    with pytest.raises(DumpFailed, match=r"pg_dump failed \((exit code 1|killed by signal 13)\)"):
+        read_then_close(item(postgres_scratch), work_dir)
+    assert children("pg_dump") == []
+
+
+def read_then_close(job_item: dict[str, Any], work_dir: Path) -> None:
+    with open_dump(job_item, work_dir=work_dir) as dump:
+        (streamed,) = dump.files()
+        streamed.stream.read(1000)
+        streamed.stream.close()

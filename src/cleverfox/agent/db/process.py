@@ -114,9 +114,14 @@ def _process_exists(pid: int) -> bool:
 def write_secret_file(folder: Path, name: str, content: str) -> Path:
     """Write ``content`` to a new file readable by this user only (never a shared name)."""
     path = folder / name
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as file:
-        file.write(content)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as file:
+            file.write(content)
+    except OSError as error:
+        raise DumpFailed(
+            f"cannot write the credentials file in {folder}: {error.strerror}"
+        ) from None
     return path
 
 
@@ -186,7 +191,9 @@ class ToolRun:
 
     def finish(self) -> None:
         """Succeed only if the dump was read to its end and the tool exited 0."""
-        if self.stdout.read(1):
+        # A stream the reader closed tells nothing; the tool then exits by itself (at the end,
+        # or on a broken pipe, which is a non-zero exit below).
+        if not self.stdout.closed and self.stdout.read(1):
             self.stop()
             raise DumpFailed(f"{self.label} output was not read to its end")
         code = self._wait()

@@ -1,0 +1,102 @@
+"""The download calls (partner key) and the signed file URLs they hand out (no key)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from cleverfox.server.devices.download import public_base_url
+from cleverfox.server.downloads import service
+from cleverfox.server.downloads.ranges import file_response
+from cleverfox.server.downloads.schemas import ENTRY_FILTERS
+from cleverfox.server.kit.datetimes import utcnow
+from cleverfox.server.kit.dependencies import PartnerWork, query_of
+from cleverfox.server.kit.inputs import path_id
+from cleverfox.server.kit.listing import ListQuery
+from cleverfox.server.kit.responses import collection
+from cleverfox.server.kit.services import services_of
+from cleverfox.server.kit.unit_of_work import UnitOfWork
+from cleverfox.server.storage.downloads import FileReader
+from cleverfox.server.storage.signing import FILE, FILES_PATH, LIST, check_url, entry_kind
+
+items_router = APIRouter(
+    prefix="/api/logitems", tags=["Log Items"], default_response_class=Response
+)
+files_router = APIRouter(prefix=FILES_PATH, tags=["Downloads"], default_response_class=Response)
+RESOURCE = ("logitems", "LogItemId")
+
+
+@items_router.get("/{log_item_id}/downloadbackupfile")
+def download_backup_file(log_item_id: str, request: Request, work: PartnerWork) -> Response:
+    """The Log Item with `Url` and `Expires` (one hour): the backup file (ZIP) is fetched
+    from `Url` without a key. 404 `backup_file_not_available` when storage holds no file for
+    it; 403 `download_limited` when the plan forbids downloads. Writes Event 60."""
+    return _offer(request, work, log_item_id, FILE)
+
+
+@items_router.get("/{log_item_id}/downloadbackuplist")
+def download_backup_list(log_item_id: str, request: Request, work: PartnerWork) -> Response:
+    """As `downloadbackupfile`, for the backup list (UTF-8 text, one line per file).
+    Writes Event 61."""
+    return _offer(request, work, log_item_id, LIST)
+
+
+@items_router.get("/{log_item_id}/entries")
+def list_entries(
+    log_item_id: str, work: PartnerWork, query: ListQuery = query_of(ENTRY_FILTERS)
+) -> Response:
+    """The backup file's entries in archive order (by path): `EntryId` (stable for the
+    file: its position, 1 first), `Path`, `Size`, `ModifiedUtc`. `PathContains` matches
+    case-insensitively. 404 `backup_file_not_available` as for the download calls."""
+    iid = path_id(log_item_id)
+    s = work.services
+    try:
+        rows, has_more = service.entries_page(
+            s.db, s.storage, s.secret, work.partner_id, iid, query
+        )
+    except service.STORAGE_FAILURES as exc:
+        raise service.storage_failure(exc) from exc
+    return collection(rows, page_no=query.page_no, page_size=query.page_size, has_more=has_more)
+
+
+@items_router.get("/{log_item_id}/entries/{entry_id}/download")
+def download_entry(
+    log_item_id: str, entry_id: str, request: Request, work: PartnerWork
+) -> Response:
+    """As `downloadbackupfile`, with a `Url` serving that one file uncompressed (byte
+    ranges too). 404 for an EntryId the file does not have. Writes Event 60."""
+    return _offer(request, work, log_item_id, entry_kind(path_id(entry_id)))
+
+
+def _offer(request: Request, work: UnitOfWork, log_item_id: str, kind: str) -> Response:
+    iid = path_id(log_item_id)
+    services = work.services
+    base_url = public_base_url(services.settings, request.headers.get("host"))
+    now = utcnow()
+    return work.write(
+        None,
+        RESOURCE,
+        lambda session: service.offer(session, services.secret, work.partner_id, iid, kind, now),
+        lambda offer: service.item_out(offer, base_url),
+    )
+
+
+@files_router.api_route("/{log_item_id}/{kind}", methods=["GET", "HEAD"])
+def download_file(log_item_id: str, kind: str, request: Request) -> Response:
+    """A signed download URL (no key). `Content-Disposition: attachment`, an exact
+    `Content-Length`, a strong `ETag`, single byte ranges (206; 416 outside the file;
+    `If-Range` with the ETag), HEAD. 403 `url_expired` / `url_invalid`; 404
+    `backup_file_not_available` once the file is removed."""
+    services = services_of(request)
+    iid = path_id(log_item_id)
+    params = request.query_params
+    key = services.secret.signing_key
+    check_url(key, iid, kind, params.get("expires"), params.get("sig"), utcnow())
+    try:
+        stored = service.stored_file(services.db, services.secret, iid)
+        reader = FileReader(services.storage, services.db, stored)
+        served = service.served(reader, kind, whole=request.method != "HEAD")
+    except service.STORAGE_FAILURES as exc:
+        raise service.storage_failure(exc) from exc
+    headers = request.headers
+    return file_response(served, request.method, headers.get("range"), headers.get("if-range"))

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from starlette.responses import Response
+from fastapi import APIRouter, Depends, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response, StreamingResponse
 
 from cleverfox.server.devices.download import public_base_url
-from cleverfox.server.downloads import service
+from cleverfox.server.downloads import restore, service
 from cleverfox.server.downloads.ranges import file_response
 from cleverfox.server.downloads.schemas import ENTRY_FILTERS
+from cleverfox.server.kit.access import require_device
+from cleverfox.server.kit.auth import DevicePrincipal
 from cleverfox.server.kit.datetimes import utcnow
 from cleverfox.server.kit.dependencies import PartnerWork, query_of
-from cleverfox.server.kit.inputs import path_id
+from cleverfox.server.kit.inputs import path_id, read_json_object
 from cleverfox.server.kit.listing import ListQuery
 from cleverfox.server.kit.responses import collection
 from cleverfox.server.kit.services import services_of
@@ -23,6 +26,7 @@ items_router = APIRouter(
     prefix="/api/logitems", tags=["Log Items"], default_response_class=Response
 )
 files_router = APIRouter(prefix=FILES_PATH, tags=["Downloads"], default_response_class=Response)
+agent_router = APIRouter(prefix="/api/agent", tags=["Agent"], default_response_class=Response)
 RESOURCE = ("logitems", "LogItemId")
 
 
@@ -100,3 +104,42 @@ def download_file(log_item_id: str, kind: str, request: Request) -> Response:
         raise service.storage_failure(exc) from exc
     headers = request.headers
     return file_response(served, request.method, headers.get("range"), headers.get("if-range"))
+
+
+@agent_router.get("/logitems/{log_item_id}/manifest")
+def agent_manifest(
+    log_item_id: str, request: Request, agent: DevicePrincipal = Depends(require_device)
+) -> Response:
+    """The Log Item's manifest for a restore (device key): `application/x-ndjson`, one
+    `{"Path", "Mode", "Size", "ModifiedUtc", "ChunkIds"}` a line in archive order. Another
+    company's Log Item: 404; a removed file: 404 `backup_file_not_available`."""
+    services = services_of(request)
+    iid = path_id(log_item_id)
+    stored = restore.device_file(services.db, services.secret, agent.company_id, iid)
+    try:
+        # Opened here, so a manifest that does not open is an error, not a cut-off stream.
+        manifest = FileReader(services.storage, services.db, stored).manifest()
+    except service.STORAGE_FAILURES as exc:
+        raise service.storage_failure(exc) from exc
+    return StreamingResponse(restore.manifest_lines(manifest), media_type="application/x-ndjson")
+
+
+@agent_router.post("/chunks/read")
+async def agent_read_chunks(
+    request: Request, agent: DevicePrincipal = Depends(require_device)
+) -> Response:
+    """Chunks for a restore (device key): body `{"Ids": [hex…]}` (1 to 1000, at most 64 MiB
+    of plaintext in all, else 400) → `application/octet-stream`, one record `id (32) | codec
+    (1) | length (4, BE) | piece` per id asked for, in order, unsealed. An id this company's
+    storage lacks: 404 `chunk_missing` with `ids`."""
+    body = await read_json_object(request)
+    services = services_of(request)
+    ids = restore.requested_ids(body)
+    read = await run_in_threadpool(
+        restore.ChunkRead, services.storage, services.db, services.secret, agent.company_id, ids
+    )
+    return StreamingResponse(
+        read.records(),
+        media_type="application/octet-stream",
+        headers={"Content-Length": str(read.size)},
+    )

@@ -9,7 +9,13 @@ from starlette.responses import Response, StreamingResponse
 from cleverfox.server.devices.download import public_base_url
 from cleverfox.server.downloads import restore, service
 from cleverfox.server.downloads.ranges import file_response
-from cleverfox.server.downloads.schemas import ENTRY_FILTERS
+from cleverfox.server.downloads.schemas import (
+    CHUNKS_RESPONSE,
+    ENTRY_FILTERS,
+    FILE_RESPONSE,
+    MANIFEST_RESPONSE,
+    PART_RESPONSE,
+)
 from cleverfox.server.kit.access import require_device
 from cleverfox.server.kit.auth import DevicePrincipal
 from cleverfox.server.kit.datetimes import utcnow
@@ -85,7 +91,8 @@ def _offer(request: Request, work: UnitOfWork, log_item_id: str, kind: str) -> R
     )
 
 
-@files_router.api_route("/{log_item_id}/{kind}", methods=["GET", "HEAD"])
+@files_router.head("/{log_item_id}/{kind}", include_in_schema=False)
+@files_router.get("/{log_item_id}/{kind}", responses={200: FILE_RESPONSE, 206: PART_RESPONSE})
 def download_file(log_item_id: str, kind: str, request: Request) -> Response:
     """A signed download URL (no key). `Content-Disposition: attachment`, an exact
     `Content-Length`, a strong `ETag`, single byte ranges (206; 416 outside the file;
@@ -106,7 +113,7 @@ def download_file(log_item_id: str, kind: str, request: Request) -> Response:
     return file_response(served, request.method, headers.get("range"), headers.get("if-range"))
 
 
-@agent_router.get("/logitems/{log_item_id}/manifest")
+@agent_router.get("/logitems/{log_item_id}/manifest", responses={200: MANIFEST_RESPONSE})
 def agent_manifest(
     log_item_id: str, request: Request, agent: DevicePrincipal = Depends(require_device)
 ) -> Response:
@@ -124,7 +131,7 @@ def agent_manifest(
     return StreamingResponse(restore.manifest_lines(manifest), media_type="application/x-ndjson")
 
 
-@agent_router.post("/chunks/read")
+@agent_router.post("/chunks/read", responses={200: CHUNKS_RESPONSE})
 async def agent_read_chunks(
     request: Request, agent: DevicePrincipal = Depends(require_device)
 ) -> Response:

@@ -97,21 +97,24 @@ def live_file(session: Session, secret: ServerSecret, log_item_id: int) -> Store
 
 
 class BlobReader:
-    """``file.read`` over a backend object, ``READ_BYTES`` per backend request."""
+    """``file.read`` over a backend object, ``READ_BYTES`` (or more) per backend request."""
 
     def __init__(self, backend: Backend, name: str) -> None:
         self._backend = backend
         self._name = name
         self._size = backend.size(name)
-        self._position = 0
+        self._position = 0  # of the backend object, just past the buffer
         self._buffer = b""
+        self._offset = 0  # of the next unread byte in the buffer
 
     def read(self, count: int) -> bytes:
-        if not self._buffer and self._position < self._size:
+        if self._offset == len(self._buffer) and self._position < self._size:
             length = min(max(count, READ_BYTES), self._size - self._position)
             self._buffer = self._backend.get(self._name, self._position, length)
             self._position += len(self._buffer)
-        taken, self._buffer = self._buffer[:count], self._buffer[count:]
+            self._offset = 0
+        taken = self._buffer[self._offset : self._offset + count]
+        self._offset += len(taken)
         return taken
 
 

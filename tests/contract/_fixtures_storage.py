@@ -1,12 +1,13 @@
 """Backup files for the download tests, committed the way the upload endpoints commit them.
 
-A run is started and finished through the agent's endpoints (so the Log and Log Item are
-real); its files then go through the engine as the agent and the server would — chunked,
-made into pieces, sealed into packs written to the server's own storage directory, indexed
-with ``SqlChunkIndex``, resolved, and the sealed manifest written — and the manifest row
-and the Log Item's file attributes are inserted into the server's database, data before
-index before manifest, as the commit protocol says. (When ``tests/support/agent.py`` lands
-on main these tests switch to the upload endpoints.)
+``backed_up`` runs a real agent run over HTTPS (``tests.support.agent.run_backup``: check-in,
+chunks, packs, the files commit, the finish). With small chunking ``params`` it instead
+finishes a run through the agent's endpoints and commits its files through the engine as
+the server would — chunked, sealed into several packs in the server's own storage
+directory, indexed with ``SqlChunkIndex``, resolved, the sealed manifest written, then its
+row and the Log Item's file attributes inserted: data before index before manifest — so
+that kilobyte files span many chunks and packs (the agent's real chunks are 256 KiB at
+least).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from tests.contract._fixtures_devices import (
     finish_run,
     start_run,
 )
+from tests.support.agent import File, run_backup
 from tests.support.server import Partner, ServerProcess
 
 from cleverfox.server.kit.secrets import load_or_create_secret
@@ -48,6 +50,8 @@ from cleverfox.storage.sealing import CompanySealer
 SMALL_CHUNKS = ChunkingParams(min_bytes=64, avg_bytes=256, max_bytes=1024)
 REGULAR = stat.S_IFREG | 0o644
 MODIFIED_MS = 1_700_000_000_000
+MODIFIED_UTC = "2023-11-14T22:13:20Z"  # MODIFIED_MS
+STARTED_ON = "2026-05-01T12:00:00"
 EXTENSIONS = ".jpg\r\n.zip"
 
 
@@ -68,14 +72,31 @@ def backed_up(
     partner: Partner,
     files: Mapping[str, bytes],
     *,
-    params: ChunkingParams = SMALL_CHUNKS,
+    params: ChunkingParams | None = None,
     packs: int = 2,
 ) -> StoredBackup:
-    """A Completed run of a new device whose one job item's backup file holds ``files``."""
+    """A Completed run of a new device whose one job item's backup file holds ``files``.
+
+    By default the run goes through the agent's upload endpoints (``tests.support.agent``,
+    the real chunking); with ``params`` the files are committed through the engine directly
+    (``commit_files``), so that small files still span several chunks and packs."""
     device = create_device(partner)
     job = create_job(partner, device["DeviceId"])
     item = create_item(partner, job["JobId"], NoCompressExtensions=EXTENSIONS)
-    log = created(start_run(server, device, job["JobId"]))
+    if params is None:
+        run = run_backup(
+            server,
+            device["ApiKey"],
+            job["JobId"],
+            item["JobItemId"],
+            {path: File(content, modified_utc=MODIFIED_UTC) for path, content in files.items()},
+            job_started_on=STARTED_ON,
+            no_compress_extensions=EXTENSIONS,
+        )
+        assert run.log_item is not None and run.log_item_id is not None
+        sizes = run.log_item["BackupFileSize"], run.log_item["BackupListSize"]
+        return StoredBackup(run.log_item_id, run.log_id, files, device, *sizes)
+    log = created(start_run(server, device, job["JobId"], JobStartedOn=STARTED_ON))
     names = {"BackupFileName": "Nightly-Documents-20260501-120000.zip"}
     names["BackupListName"] = "Nightly-Documents-20260501-120000.txt"
     body = {"JobStatus": "Completed", "LogItems": [{"JobItemId": item["JobItemId"], **names}]}

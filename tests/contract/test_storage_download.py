@@ -14,7 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 from tests.contract._fixtures_devices import database, events_of
-from tests.contract._fixtures_storage import StoredBackup, backed_up, remove_file
+from tests.contract._fixtures_storage import SMALL_CHUNKS, StoredBackup, backed_up, remove_file
 from tests.storage.support import run_tool, tool
 from tests.support.server import Partner, ServerProcess
 
@@ -28,12 +28,24 @@ FILES = {
     "empty.txt": b"",
     "random.bin": os.urandom(3000),
     "a/b/c/deep.log": b"x" * 2049,
+    "big/data.bin": os.urandom(1 << 20) + b"a line of text\n" * 150_000,  # chunks, uploaded too
 }
 
 
 @pytest.fixture
 def backup(server: ServerProcess, partner: Partner) -> StoredBackup:
+    """A backup file uploaded through the agent's endpoints."""
     return backed_up(server, partner, FILES)
+
+
+@pytest.fixture(params=["uploaded", "small chunks"])
+def any_backup(
+    request: pytest.FixtureRequest, server: ServerProcess, partner: Partner
+) -> StoredBackup:
+    """Uploaded; or committed with ~256-byte chunks over two packs, so that every file but
+    the smallest spans chunk (and pack) boundaries."""
+    params = SMALL_CHUNKS if request.param == "small chunks" else None
+    return backed_up(server, partner, FILES, params=params)
 
 
 def offered(partner: Partner, item_id: int, call: str = "downloadbackupfile") -> dict[str, Any]:
@@ -62,13 +74,15 @@ def test_the_download_call_answers_the_log_item_with_a_url(
 
 
 def test_the_zip_opens_in_zipfile_unzip_and_bsdtar_with_the_source_bytes(
-    server: ServerProcess, partner: Partner, backup: StoredBackup, tmp_path: Path
+    server: ServerProcess, partner: Partner, any_backup: StoredBackup, tmp_path: Path
 ) -> None:
-    response = fetch(server, offered(partner, backup.log_item_id)["Url"])
+    response = fetch(server, offered(partner, any_backup.log_item_id)["Url"])
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/zip"
     assert response.headers["accept-ranges"] == "bytes"
-    assert int(response.headers["content-length"]) == backup.archive_size == len(response.content)
+    assert (
+        int(response.headers["content-length"]) == any_backup.archive_size == len(response.content)
+    )
     assert (
         "filename*=UTF-8''Nightly-Documents-20260501-120000.zip"
         in (response.headers["content-disposition"])
@@ -77,7 +91,7 @@ def test_the_zip_opens_in_zipfile_unzip_and_bsdtar_with_the_source_bytes(
     with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
         assert archive.testzip() is None
         assert {name: archive.read(name) for name in archive.namelist()} == FILES
-    target = tmp_path / "backup.zip"
+    target = tmp_path / "any_backup.zip"
     target.write_bytes(response.content)
     unzip, bsdtar = tool("unzip"), tool("bsdtar")
     run_tool(unzip, "-tq", target)
@@ -107,9 +121,9 @@ def test_the_list_is_utf8_text_one_line_per_file(
 
 
 def test_ranges_are_slices_of_the_whole(
-    server: ServerProcess, partner: Partner, backup: StoredBackup
+    server: ServerProcess, partner: Partner, any_backup: StoredBackup
 ) -> None:
-    url = offered(partner, backup.log_item_id)["Url"]
+    url = offered(partner, any_backup.log_item_id)["Url"]
     whole = fetch(server, url)
     size, tag = len(whole.content), whole.headers["etag"]
     assert tag.startswith('"') and not tag.startswith("W/")

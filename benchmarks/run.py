@@ -33,8 +33,9 @@ SUITES: dict[str, str | None] = {
     "sdk": "benchmarks.sdk_listing:run",  # issue 4: 100,000 Logs through the SDK vs raw httpx
     "profile": "benchmarks.profile_suite:run",
     "startup": "benchmarks.startup_suite:run",  # issue 9: the command line's start-up
+    "downloads": "benchmarks.storage_download:run",  # issue 10: a 1 GiB download vs cat
 }
-ALL = ("api", "stacks", "logs", "sdk", "startup")
+ALL = ("api", "stacks", "logs", "sdk", "startup", "downloads")
 TITLES = {
     "api": "API: companies against the ceiling (issue 2)",
     "stacks": "Server stacks (issue 2)",
@@ -42,10 +43,12 @@ TITLES = {
     "sdk": "SDK: listing Logs (issue 4)",
     "profile": "Profile of GET one company",
     "startup": "Command line start-up (issue 9)",
+    "downloads": "Storage: downloading a backup file (issue 10)",
 }
 CLIENTS = {
     "sdk": "none: this process is the client measured",
     "startup": "none: each command is a process started and timed whole",
+    "downloads": "httpx, one streamed download",
 }  # suites that bring their own
 
 

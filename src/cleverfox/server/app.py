@@ -18,6 +18,9 @@ from cleverfox.server.devices import service as devices
 from cleverfox.server.devices.endpoints import download_router as agent_download_router
 from cleverfox.server.devices.endpoints import router as devices_router
 from cleverfox.server.devices.service import resolve_device_key
+from cleverfox.server.downloads.endpoints import agent_router as agent_restore_router
+from cleverfox.server.downloads.endpoints import files_router as download_files_router
+from cleverfox.server.downloads.endpoints import items_router as download_calls_router
 from cleverfox.server.duties.lifespan import duties_lifespan
 from cleverfox.server.events.endpoints import router as events_router
 from cleverfox.server.job_items.endpoints import router as job_items_router
@@ -66,6 +69,9 @@ ROUTERS = (
     log_items_router,
     agent_runs_router,
     agent_uploads_router,
+    download_calls_router,
+    download_files_router,
+    agent_restore_router,
 )
 RESOLVERS: tuple[KeyResolver, ...] = (resolve_partner_key, resolve_device_key)
 # The unique constraints each package relies on, and the 409 a violation of each means.

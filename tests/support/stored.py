@@ -15,19 +15,21 @@ import itertools
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from cleverfox.server.kit.datetimes import utcnow
 from cleverfox.server.kit.db import Database
-from cleverfox.server.kit.secrets import ServerSecret
+from cleverfox.server.kit.secrets import ServerSecret, load_or_create_secret
 from cleverfox.server.logs.schemas import COMPLETED
 from cleverfox.server.models import Log, LogItem, StorageChunk, StorageManifest
 from cleverfox.server.storage.index import SqlChunkIndex
 from cleverfox.server.storage.keys import keys_for
 from cleverfox.storage.archive import archive_parts, stream
 from cleverfox.storage.backends.base import Backend
+from cleverfox.storage.backends.local import LocalBackend
 from cleverfox.storage.chunking import Chunker, ChunkingParams
 from cleverfox.storage.ids import ChunkId, chunk_id
 from cleverfox.storage.index import ChunkFacts, facts_of
@@ -103,20 +105,34 @@ def add_run(
     )
     session.add(log)
     session.flush()
+    return run_of_log(session, log)
+
+
+def run_of_log(session: Session, log: Log) -> Run:
+    """A Log Item added to ``log`` (one the server made, or ``add_run``'s)."""
     item = LogItem(
         log_id=log.id,
-        partner_id=partner_id,
-        company_id=company_id,
-        device_id=device_id,
-        job_id=job_id,
+        partner_id=log.partner_id,
+        company_id=log.company_id,
+        device_id=log.device_id,
+        job_id=log.job_id,
         name="Documents",
         engine_id="Files",
         server_name="",
-        added_on=now,
+        added_on=utcnow(),
     )
     session.add(item)
     session.flush()
-    return Run(partner_id, company_id, device_id, job_id, log.id, item.id)
+    return Run(log.partner_id, log.company_id, log.device_id, log.job_id, log.id, item.id)
+
+
+def server_store(data_dir: Path, sqlalchemy_url: str) -> Store:
+    """The store of a running server: its database, its local storage and its secret."""
+    return Store(
+        Database(sqlalchemy_url, pool_size=2),
+        LocalBackend(data_dir / "storage"),
+        load_or_create_secret(data_dir / "secret.key"),
+    )
 
 
 def store_backup(

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from tests.contract._fixtures_devices import (
     create_device,
     create_item,
@@ -89,7 +89,7 @@ def test_a_device_and_a_company_deleted_take_their_remaining_files(
     manifest = _stored_run(server, store, device, job["JobId"])
     with store.db.writing() as session:  # a file left behind by a job row gone without a release
         session.execute(
-            StorageManifest.__table__.update()
+            update(StorageManifest)
             .where(StorageManifest.id == manifest)
             .values(job_id=job["JobId"] + 10**9)
         )

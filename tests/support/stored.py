@@ -224,6 +224,7 @@ def read_archive(store: Store, manifest_id: int) -> bytes:
             select(StorageManifest).where(StorageManifest.id == manifest_id)
         ).one()
         keys = keys_for(session, store.secret, row.company_id)
+        session.expunge(row)  # read on after the session's rollback
     sealer = CompanySealer(keys.data_key, row.company_id)
 
     def reader() -> ManifestReader:

@@ -40,7 +40,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, tuple_, update
+from sqlalchemy import delete, func, insert, make_url, select, text, tuple_, update
 
 from cleverfox.server.kit.db import Database
 from cleverfox.server.kit.secrets import ServerSecret
@@ -53,6 +53,7 @@ from cleverfox.server.models import (
 )
 from cleverfox.server.storage.blobs import STORED_PREFIXES, manifest_chunk_ids, sealer_of
 from cleverfox.server.storage.gc_packs import PackRewriter
+from cleverfox.settings import Settings
 from cleverfox.storage.backends.base import Backend
 from cleverfox.storage.backends.errors import BackendError
 from cleverfox.storage.errors import StorageError
@@ -376,6 +377,15 @@ def gc_lock(db: Database, lock_file: Path) -> Iterator[bool]:
                 connection.commit()
 
 
+def gc_lock_file(settings: Settings) -> Path:
+    """The SQLite lock file of ``gc_lock``: beside the database file, which every process
+    sharing the database shares (``-gc.lock`` appended to its name)."""
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        return Path(f"{url.database}-gc.lock")
+    return settings.data_dir / "storage-gc.lock"  # unused: PostgreSQL takes an advisory lock
+
+
 def run_gc(collector: GarbageCollector, lock_file: Path, now: datetime) -> GcReport:
     """A pass unless another process is running one (then a report with ``ran`` False)."""
     with gc_lock(collector.db, lock_file) as granted:
@@ -389,4 +399,4 @@ def _batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-__all__ = ["BATCH", "GarbageCollector", "GcReport", "gc_lock", "run_gc"]
+__all__ = ["BATCH", "GarbageCollector", "GcReport", "gc_lock", "gc_lock_file", "run_gc"]

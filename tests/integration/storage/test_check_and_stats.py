@@ -54,7 +54,7 @@ def test_a_whole_store_checks_clean_with_and_without_reading_data(store: Store) 
 
 
 def test_a_flipped_byte_in_a_piece_is_found_by_reading_data(store: Store, tmp_path: Path) -> None:
-    first, second = _backups(store)
+    _backups(store)
     _, path = _pack_file(store, tmp_path)
     data = bytearray(path.read_bytes())
     data[20] ^= 0x01  # inside the first sealed piece

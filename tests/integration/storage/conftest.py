@@ -7,29 +7,41 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 from tests.support.server import postgres_database
-from tests.support.stored import Store
+from tests.support.stored import Store, server_store
 
 from cleverfox.server.kit.db import Database
-from cleverfox.server.kit.secrets import ServerSecret
 from cleverfox.server.migrate import upgrade
-from cleverfox.storage.backends.local import LocalBackend
 
 
 @pytest.fixture
-def store(tmp_path: Path, database_url: str | None) -> Iterator[Store]:
-    with ExitStack() as stack:
-        if database_url is None:
-            url = f"sqlite:///{tmp_path / 'store.db'}"
-        else:
-            server = os.environ["CLEVERFOX_TEST_POSTGRES"]
-            made = stack.enter_context(postgres_database(server))
-            url = made.replace("postgresql://", "postgresql+psycopg://", 1)
-        db = Database(url, pool_size=4)
-        stack.callback(db.dispose)
+def store_url(tmp_path: Path, database_url: str | None) -> Iterator[str]:
+    """The SQLAlchemy URL of a migrated database of the test's own."""
+    if database_url is None:
+        url = f"sqlite:///{tmp_path / 'cleverfox.db'}"
+        _migrate(url)
+        yield url
+        return
+    with postgres_database(os.environ["CLEVERFOX_TEST_POSTGRES"]) as made:
+        url = made.replace("postgresql://", "postgresql+psycopg://", 1)
+        _migrate(url)
+        yield url
+
+
+@pytest.fixture
+def store(tmp_path: Path, store_url: str) -> Iterator[Store]:
+    """The test's folder as a data directory: ``storage/``, ``secret.key``, the database."""
+    made = server_store(tmp_path, store_url)
+    yield made
+    made.db.dispose()
+
+
+def _migrate(url: str) -> None:
+    db = Database(url, pool_size=1)
+    try:
         upgrade(db.engine)
-        yield Store(db, LocalBackend(tmp_path / "storage"), ServerSecret(os.urandom(32)))
+    finally:
+        db.dispose()

@@ -195,3 +195,38 @@ def test_an_unreadable_manifest_keeps_its_chunks(store: Store) -> None:
     report = _collector(store).collect(now + 2 * HOUR)
     assert report.manifests_unreadable == 1 and report.chunks_deleted == 0
     assert _chunks(store, ids[1]) == {bytes(c) for c in gone.chunk_ids}
+
+
+def test_a_commit_reviving_a_chunk_while_gc_expires_it_wins(store: Store) -> None:
+    ids = new_ids()
+    content = {"a.bin": os.urandom(4000)}
+    first = _backup(store, ids, content)
+    now = utcnow()
+    _delete(store, first.run, now)
+    _collect(store, now)  # released: every chunk at refs 0 since now
+    reviving = threading.Event()
+    done = threading.Event()
+
+    def commit() -> None:  # a commit's transaction: chunk rows locked and revived, then held
+        with store.db.writing() as session:
+            session.execute(
+                update(StorageChunk)
+                .where(StorageChunk.company_id == ids[1])
+                .values(refs=StorageChunk.refs + 1, unreferenced_since=None)
+            )
+            reviving.set()
+            done.wait(1.0)
+
+    committer = threading.Thread(target=commit)
+    committer.start()
+    assert reviving.wait(10)
+    report = GcReport()
+    _collector(store).expire_chunks(now + 2 * HOUR, report)
+    done.set()
+    committer.join()
+    assert report.chunks_deleted == 0
+    assert _chunks(store, ids[1]) == {bytes(c) for c in first.chunk_ids}
+
+
+def _collect(store: Store, now: datetime) -> None:
+    _collector(store).collect(now)

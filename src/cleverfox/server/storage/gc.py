@@ -169,10 +169,18 @@ class GarbageCollector:
                     StorageChunk.company_id == manifest.company_id,
                     StorageChunk.chunk_id.in_([bytes(c) for c in batch]),
                 )
+                # Locked in id order first, as commits lock them: the two never deadlock.
+                session.execute(
+                    select(StorageChunk.chunk_id)
+                    .where(*where)
+                    .order_by(StorageChunk.chunk_id)
+                    .with_for_update()
+                ).all()
                 session.execute(
                     update(StorageChunk)
                     .where(*where, StorageChunk.refs > 0)
                     .values(refs=StorageChunk.refs - 1)
+                    .execution_options(synchronize_session=False)
                 )
                 session.execute(
                     update(StorageChunk)
@@ -203,10 +211,13 @@ class GarbageCollector:
         while True:
             with self.db.writing() as session:
                 expired = (StorageChunk.refs == 0, StorageChunk.unreferenced_since < cutoff)
+                # Rows a commit holds are skipped: it is reviving them.
                 keys = session.execute(
                     select(StorageChunk.company_id, StorageChunk.chunk_id)
                     .where(*expired)
+                    .order_by(StorageChunk.company_id, StorageChunk.chunk_id)
                     .limit(self.batch)
+                    .with_for_update(skip_locked=True)
                 ).all()
                 if not keys:
                     return

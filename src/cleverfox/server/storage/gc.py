@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -40,7 +41,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, make_url, select, text, tuple_, update
+from sqlalchemy import delete, func, insert, make_url, select, text, update
 
 from cleverfox.server.kit.db import Database
 from cleverfox.server.kit.secrets import ServerSecret
@@ -64,6 +65,7 @@ log = logging.getLogger("cleverfox.storage.gc")
 GC_LOCK_ID = 0x43460106  # "CF" 1 06: the pass itself (the duty's own lock is 0x43460006)
 BATCH = 500
 REWRITE_BELOW = 0.5
+PAUSE = 0.02
 
 
 @dataclass
@@ -78,6 +80,7 @@ class GcReport:
     packs_retired: int = 0
     packs_rewritten: int = 0
     packs_written: int = 0
+    packs_unreadable: int = 0
     pack_blobs_deleted: int = 0
     manifest_blobs_deleted: int = 0
     orphans_seen: int = 0
@@ -95,7 +98,8 @@ class GarbageCollector:
 
     ``grace`` is how long garbage stays before it is deleted (``storage_gc_grace``);
     ``rewrite_below`` the live share under which a pack is rewritten; ``target_pack_bytes``
-    the size at which a rewritten pack is closed.
+    the size at which a rewritten pack is closed; ``pause`` the seconds between two write
+    transactions, so writers waiting for the database (SQLite has one) get their turn.
     """
 
     def __init__(
@@ -108,8 +112,10 @@ class GarbageCollector:
         rewrite_below: float = REWRITE_BELOW,
         target_pack_bytes: int = 32 << 20,
         batch: int = BATCH,
+        pause: float = PAUSE,
     ) -> None:
         self.db = db
+        self.pause = pause
         self.backend = backend
         self.secret = secret
         self.grace = grace
@@ -136,6 +142,7 @@ class GarbageCollector:
         while ids := self._pending_releases(after):
             for manifest_id in ids:
                 self._release(manifest_id, now, report)
+                time.sleep(self.pause)
             after = ids[-1]
 
     def _pending_releases(self, after: int) -> list[int]:
@@ -208,32 +215,38 @@ class GarbageCollector:
     # 2. expire ----------------------------------------------------------------------------
 
     def expire_chunks(self, cutoff: datetime, report: GcReport) -> None:
+        expired = (StorageChunk.refs == 0, StorageChunk.unreferenced_since < cutoff)
         while True:
             with self.db.writing() as session:
-                expired = (StorageChunk.refs == 0, StorageChunk.unreferenced_since < cutoff)
-                # Rows a commit holds are skipped: it is reviving them.
+                # Oldest first, on the unreferenced_since index; rows a commit holds are
+                # skipped (it is reviving them), so this never waits for one.
                 keys = session.execute(
                     select(StorageChunk.company_id, StorageChunk.chunk_id)
                     .where(*expired)
-                    .order_by(StorageChunk.company_id, StorageChunk.chunk_id)
+                    .order_by(StorageChunk.unreferenced_since)
                     .limit(self.batch)
                     .with_for_update(skip_locked=True)
                 ).all()
                 if not keys:
                     return
-                deleted = session.execute(
-                    delete(StorageChunk)
-                    .where(
-                        tuple_(StorageChunk.company_id, StorageChunk.chunk_id).in_(
-                            [tuple(k) for k in keys]
-                        ),
-                        *expired,
-                    )
-                    .returning(StorageChunk.company_id, StorageChunk.stored_length)
-                ).all()
+                by_company: dict[int, list[bytes]] = {}
+                for company_id, chunk_id in keys:
+                    by_company.setdefault(company_id, []).append(chunk_id)
+                deleted: list[Any] = []
+                for company_id, chunk_ids in by_company.items():
+                    deleted += session.execute(
+                        delete(StorageChunk)
+                        .where(
+                            StorageChunk.company_id == company_id,
+                            StorageChunk.chunk_id.in_(chunk_ids),
+                            *expired,
+                        )
+                        .returning(StorageChunk.company_id, StorageChunk.stored_length)
+                    ).all()
                 self._lower_totals(session, deleted, report)
             if len(keys) < self.batch:
                 return
+            time.sleep(self.pause)
 
     @staticmethod
     def _lower_totals(session: Any, deleted: Sequence[Any], report: GcReport) -> None:

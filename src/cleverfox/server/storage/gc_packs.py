@@ -13,6 +13,7 @@ retires the sources. Nothing is deleted here: the sources' blobs go after the gr
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,8 @@ from cleverfox.server.kit.secrets import ServerSecret
 from cleverfox.server.models import StorageChunk, StoragePack
 from cleverfox.server.storage.blobs import sealer_of
 from cleverfox.storage.backends.base import Backend
+from cleverfox.storage.backends.errors import BackendError
+from cleverfox.storage.errors import StorageError
 from cleverfox.storage.ids import ChunkId, as_chunk_id
 from cleverfox.storage.index import ChunkFacts
 from cleverfox.storage.packs import PackWriter, new_pack_name
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
     from cleverfox.server.storage.gc import GcReport
 
 PACKS_PER_QUERY = 200
+log = logging.getLogger("cleverfox.storage.gc")
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +118,20 @@ class PackRewriter:
             after = page[-1][0]
 
     def _rewrite(self, batch: _Batch, now: datetime, report: GcReport) -> None:
-        with self.db.reading() as session:
-            sealer = sealer_of(session, self.secret, batch.company_id)
-        writer = PackWriter(sealer, new_pack_name(batch.company_id))
-        moved: list[dict[str, Any]] = []
-        for source in batch.sources:
-            moved += self._copy_live(source, writer)
+        try:
+            with self.db.reading() as session:
+                sealer = sealer_of(session, self.secret, batch.company_id)
+            writer = PackWriter(sealer, new_pack_name(batch.company_id))
+            moved: list[dict[str, Any]] = []
+            for source in batch.sources:
+                moved += self._copy_live(source, writer)
+        except (StorageError, BackendError, ValueError) as exc:
+            # A source pack gone or cut short: its chunks are damaged (storage check names
+            # the files); copying what is left would not mend them. The packs stay as they are.
+            names = ", ".join(s.name for s in batch.sources)
+            log.error("packs %s cannot be rewritten: %s", names, exc)
+            report.packs_unreadable += len(batch.sources)
+            return
         pack = writer.finish()
         self.backend.put(pack.name, pack.data)  # durable before any row names it
         with self.db.writing() as session:

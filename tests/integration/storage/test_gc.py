@@ -230,3 +230,21 @@ def test_a_commit_reviving_a_chunk_while_gc_expires_it_wins(store: Store) -> Non
 
 def _collect(store: Store, now: datetime) -> None:
     _collector(store).collect(now)
+
+
+def test_a_pack_that_cannot_be_read_is_left_and_the_pass_goes_on(store: Store) -> None:
+    ids = new_ids()
+    files = {f"f{n}.bin": os.urandom(4000) for n in range(6)}
+    both = _backup(store, ids, files)
+    _backup(store, ids, {"f0.bin": files["f0.bin"]})
+    orphan = new_pack_name(ids[1])
+    store.backend.put(orphan, b"left by a crashed upload")
+    now = utcnow()
+    _delete(store, both.run, now)
+    _collect(store, now)
+    with store.db.reading() as session:
+        [name] = session.scalars(select(StoragePack.name)).all()
+    store.backend.delete(name)  # lost behind the server's back
+    report = _collector(store).collect(now + 2 * HOUR)
+    assert (report.packs_unreadable, report.packs_rewritten) == (1, 0)
+    assert report.chunks_deleted > 0 and report.orphans_deleted == 1  # the rest still ran

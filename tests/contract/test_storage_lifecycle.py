@@ -21,6 +21,7 @@ from tests.contract._fixtures_devices import (
     finish_run,
     start_run,
 )
+from tests.support.agent import run_backup
 from tests.support.server import Partner, ServerProcess
 from tests.support.stored import Store, run_of_log, server_store, store_backup
 
@@ -100,3 +101,34 @@ def test_a_device_and_a_company_deleted_take_their_remaining_files(
     assert (
         len(events_of(partner, EventTypeId=BACKUP_FILE_DELETED, DeviceId=device["DeviceId"])) == 1
     )
+
+
+def test_a_completed_finish_keeps_cloud_keep_last_runs_and_a_failed_one_deletes_nothing(
+    server: ServerProcess, partner: Partner, store: Store
+) -> None:
+    device = create_device(partner)
+    job = create_job(partner, device["DeviceId"], CloudKeepLast=2)
+    item = create_item(partner, job["JobId"])
+    runs = [
+        run_backup(
+            server,
+            device["ApiKey"],
+            job["JobId"],
+            item["JobItemId"],
+            {"doc.txt": b"version %d " % n * 100, "same.bin": b"unchanged" * 500},
+            status=status,
+        )
+        for n, status in enumerate(["Completed", "Completed", "Failed", "Completed"])
+    ]
+    with store.db.reading() as session:
+        deleted = dict(
+            session.execute(
+                select(StorageManifest.log_id, StorageManifest.deleted_on).where(
+                    StorageManifest.job_id == job["JobId"]
+                )
+            ).all()
+        )
+    # Kept: the two newest completed runs and the failed run between them.
+    assert [deleted[r.log_id] is None for r in runs] == [False, True, True, True]
+    events = events_of(partner, EventTypeId=BACKUP_FILE_DELETED, JobId=job["JobId"])
+    assert [(e["LogId"], e["LogItemId"]) for e in events] == [(runs[0].log_id, runs[0].log_item_id)]

@@ -36,6 +36,7 @@ def apply_retention(session: Session, log: Log, now: datetime) -> int:
     """
     if log.job_status != COMPLETED:
         return 0
+    session.flush()  # the finish's own status must be what the count of completed runs sees
     keep = log.cloud_keep_last or 0
     oldest_kept = _oldest_kept_completed(session, log, keep) if keep else None
     if keep and oldest_kept is None:

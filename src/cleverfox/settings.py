@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     running_log_timeout: Annotated[float, Field(gt=0, le=24 * 365)] = 24
     # How often expired request Tokens are deleted (seconds; they expire after 60 minutes).
     token_purge_interval: Annotated[int, Field(ge=1, le=86400)] = 600
+    # Storage garbage collection (docs/operations.md): seconds a chunk stays unreferenced, and
+    # a retired pack or deleted manifest stays readable, before it is deleted (longer than
+    # any upload or download takes); how often the `storage-gc` duty runs (seconds).
+    storage_gc_grace: Annotated[float, Field(ge=0, le=365 * 86400)] = 86400
+    storage_gc_interval: Annotated[int, Field(ge=1, le=7 * 86400)] = 3600
     workers: Annotated[int, Field(ge=1, le=64)] = 1
     # Worker threads per process for the units of work (None: 2 on SQLite, 40 on PostgreSQL).
     worker_threads: Annotated[int | None, Field(ge=1, le=1000)] = None

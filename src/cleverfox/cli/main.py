@@ -20,6 +20,7 @@ EXIT_FAILED = 1
 _SERVING = "cleverfox.cli.operator.serve"
 _ADMINISTRATION = "cleverfox.cli.operator.admin"
 _KEYRING = "cleverfox.cli.operator.secret"
+_STORAGE = "cleverfox.cli.operator.storage"
 _API = "cleverfox.cli.api"
 
 OPERATOR_COMMANDS = {
@@ -39,6 +40,7 @@ OPERATOR_COMMANDS = {
         _KEYRING,
         "The server secret: a keyring whose first key is current (see docs/operations.md).",
     ),
+    "storage": Lazy(_STORAGE, "Backup storage: garbage collection, integrity check, statistics."),
 }
 """operator-cli.md: run and administer a server (these import the server)."""
 

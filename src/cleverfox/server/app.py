@@ -46,6 +46,7 @@ from cleverfox.server.partners.service import resolve_partner_key
 from cleverfox.server.runs import service as runs
 from cleverfox.server.runs.endpoints import router as agent_runs_router
 from cleverfox.server.runs.upload_endpoints import router as agent_uploads_router
+from cleverfox.server.storage.health import StorageProbe
 from cleverfox.server.subscriptions import service as subscriptions
 from cleverfox.server.subscriptions.endpoints import router as subscriptions_router
 from cleverfox.server.timezones.endpoints import router as timezones_router
@@ -154,8 +155,14 @@ def _add_root(app: FastAPI) -> None:
 
 
 def _add_health(app: FastAPI, services: Services) -> None:
+    storage = StorageProbe(services.settings)
+
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> Response:
-        """200 when the database answers."""
+        """200 when the database answers and storage can be written; else 503 saying which."""
         services.db.ping()
-        return JsonResponse({"status": "ok", "version": __version__})
+        problem = storage.problem()
+        if problem is not None:
+            body = {"status": "unavailable", "version": __version__, "storage": problem}
+            return JsonResponse(body, status_code=503)
+        return JsonResponse({"status": "ok", "version": __version__, "storage": "ok"})

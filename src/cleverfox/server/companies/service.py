@@ -13,12 +13,14 @@ from cleverfox.server.companies import repository
 from cleverfox.server.companies.schemas import COMPANY
 from cleverfox.server.kit.changes import apply_changes
 from cleverfox.server.kit.conflicts import UniqueConflict
+from cleverfox.server.kit.datetimes import utcnow
 from cleverfox.server.kit.errors import Conflict, FieldError, NotFound
 from cleverfox.server.kit.events import Actor, EventKind, record_event
 from cleverfox.server.kit.hot import HotReads
 from cleverfox.server.kit.listing import ListQuery
 from cleverfox.server.kit.references import fail_if, folded, invalid_reference
 from cleverfox.server.models import Company
+from cleverfox.server.storage.retention import release_company_files
 
 CONFLICTS = (
     UniqueConflict(
@@ -136,6 +138,7 @@ def delete_company(session: Session, partner_id: int, company_id: int, actor: Ac
             plan_id=sub.plan_id,
         )
         session.delete(sub)
+    release_company_files(session, company.id, actor, utcnow())
     record_event(
         session,
         EventKind.COMPANY_DELETED,

@@ -23,6 +23,7 @@ from cleverfox.server.kit.listing import ListQuery
 from cleverfox.server.kit.references import fail_if, folded, invalid_reference
 from cleverfox.server.kit.secrets import ServerSecret, new_api_key
 from cleverfox.server.models import Company, Device, Subscription
+from cleverfox.server.storage.retention import release_device_files
 from cleverfox.server.timezones.catalog import resolve
 
 DEVICE_KEY_PREFIX = "cfd"
@@ -134,6 +135,7 @@ def delete_device(session: Session, partner_id: int, device_id: int, actor: Acto
     if repository.has_jobs(session, device.id):
         raise Conflict("The device still has jobs; delete them first.", code="device_not_empty")
     view = view_of(session, device)
+    release_device_files(session, device.id, actor, utcnow())
     _record(session, EventKind.DEVICE_DELETED, device, actor)
     session.delete(device)
     return view

@@ -8,7 +8,7 @@ from functools import partial
 from sqlalchemy.orm import Session
 
 from cleverfox.server.devices.presence import OFFLINE_BATCH, mark_offline_devices
-from cleverfox.server.duties import expired_tokens, missed_jobs, stale_logs
+from cleverfox.server.duties import expired_tokens, missed_jobs, stale_logs, storage_gc
 from cleverfox.server.duties.runner import Duty
 from cleverfox.server.mail.dispatch import mail_duty
 from cleverfox.settings import Settings
@@ -19,8 +19,9 @@ OFFLINE_DEVICES_LOCK_ID = 0x43460003  # "CF" 3
 def server_duties(settings: Settings) -> list[Duty]:
     """Missed jobs (every ``--missed-job-interval`` s), stale Running logs (every minute,
     after ``--running-log-timeout`` h), devices going offline (every check-in interval),
-    the mail outbox (``mail.dispatch``) and expired request Tokens (every
-    ``token_purge_interval`` s). Raises ``ValueError`` for unusable mail settings.
+    the mail outbox (``mail.dispatch``), expired request Tokens (every
+    ``token_purge_interval`` s) and storage garbage collection (every
+    ``storage_gc_interval`` s). Raises ``ValueError`` for unusable mail settings.
 
     docs/architecture.md lists these by name; a test holds the two to the same list."""
     return [
@@ -52,6 +53,13 @@ def server_duties(settings: Settings) -> list[Duty]:
             settings.token_purge_interval,
             expired_tokens.purge_tokens,
             expired_tokens.BATCH,
+        ),
+        Duty(
+            "storage-gc",
+            storage_gc.LOCK_ID,
+            settings.storage_gc_interval,
+            storage_gc.StorageGc(settings),
+            1,
         ),
     ]
 

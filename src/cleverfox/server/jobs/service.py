@@ -24,6 +24,7 @@ from cleverfox.server.kit.events import Actor, EventKind, change_pair, record_ev
 from cleverfox.server.kit.listing import ListQuery
 from cleverfox.server.kit.references import fail_if, invalid_reference
 from cleverfox.server.models import Device, Job
+from cleverfox.server.storage.retention import release_job_files
 
 _LOCAL_ATTRIBUTES = (("next_run_on", "NextRunOn"), ("expire_on", "ExpireOn"))
 
@@ -107,6 +108,7 @@ def delete_job(session: Session, partner_id: int, job_id: int, actor: Actor) -> 
         )
         session.delete(item)
     session.flush()
+    release_job_files(session, job.id, actor, utcnow())
     record_event(session, EventKind.JOB_DELETED, actor=actor, **_ids(job))
     session.delete(job)
     return job

@@ -23,6 +23,7 @@ from cleverfox.server.models.storage import (
     StorageChunk,
     StorageCompany,
     StorageManifest,
+    StorageOrphan,
     StoragePack,
     StorageStagedPage,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "StorageChunk",
     "StorageCompany",
     "StorageManifest",
+    "StorageOrphan",
     "StoragePack",
     "StorageStagedPage",
     "Subscription",

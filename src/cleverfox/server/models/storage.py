@@ -1,4 +1,4 @@
-"""Storage's tables: company keys, packs, the chunk index, manifests and staged pages.
+"""Storage's tables: company keys, packs, the chunk index, manifests, orphans, staged pages.
 
 The write order is the commit protocol (docs/storage-format.md): a pack's blob is durable
 in the backend before its ``storage_packs`` and ``storage_chunks`` rows exist, and a
@@ -92,7 +92,9 @@ class StorageManifest(Base):
     ``blob_name`` is the sealed manifest stream in the backend; ``digest`` the manifest's
     (entries, zone, extensions), ``archive_digest`` the resolved stream's (the ETag's
     source). ``deleted_on`` is set when retention or a deletion removed the file: the row
-    stays as the record that the Log Item's file is gone, and its references are released.
+    stays as the record that the Log Item's file is gone. Garbage collection then releases
+    its references (``refs_released_on``) and, after the grace period, deletes its blob
+    (``blob_deleted_on``).
     """
 
     __tablename__ = "storage_manifests"
@@ -101,6 +103,7 @@ class StorageManifest(Base):
         Index("ix_storage_manifests_log_id", "log_id"),
         Index("ix_storage_manifests_job_id_id", "job_id", "id"),
         Index("ix_storage_manifests_device_id", "device_id"),
+        Index("ix_storage_manifests_deleted_on", "deleted_on"),
         {"sqlite_autoincrement": True},
     )
 
@@ -121,6 +124,20 @@ class StorageManifest(Base):
     chunk_count: Mapped[int] = mapped_column(BigInteger)
     added_on: Mapped[UtcTime]
     deleted_on: Mapped[datetime | None] = mapped_column(DateTime(), default=None)
+    refs_released_on: Mapped[datetime | None] = mapped_column(DateTime(), default=None)
+    blob_deleted_on: Mapped[datetime | None] = mapped_column(DateTime(), default=None)
+
+
+class StorageOrphan(Base):
+    """A blob garbage collection found in the backend with no row naming it, and when it
+    first saw it so: deleted once it has stayed an orphan for the grace period (an upload
+    between its ``put`` and its commit looks the same for a moment)."""
+
+    __tablename__ = "storage_orphans"
+
+    name: Mapped[str] = mapped_column(String(512), primary_key=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    seen_on: Mapped[datetime] = mapped_column(DateTime())
 
 
 class StorageStagedPage(Base):

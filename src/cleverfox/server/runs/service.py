@@ -41,6 +41,7 @@ from cleverfox.server.runs import repository
 from cleverfox.server.runs.notifications import notify_job_missed, notify_log_finished
 from cleverfox.server.runs.schemas import REPORTED_ITEM, RUN_FINISH, RUN_START
 from cleverfox.server.storage import repository as uploads
+from cleverfox.server.storage.retention import apply_retention
 
 STOPPED_REPORTING = "The agent stopped reporting."
 # A Schedule run started this long before NextRunOn (an agent's clock running ahead) still
@@ -98,7 +99,7 @@ def finish_run(
     The same outcome sent again answers the Log unchanged; a different outcome for a
     finished Log is 409 ``log_already_finished``. Writes Job Completed (51) or Job Failed
     (52) and queues the device's mail for that outcome. ``BytesUploaded`` is kept; the
-    last progress report is cleared.
+    last progress report is cleared. A Completed finish applies retention (CloudKeepLast).
     """
     values = RUN_FINISH.parse_create(raw)
     found = repository.log_of_device(session, device_id, log_id)
@@ -122,6 +123,7 @@ def finish_run(
     log.progress = None
     _add_reported(session, log, reported, now)
     _record_outcome(session, log, Actor.AGENT)
+    apply_retention(session, log, now)
     session.flush()
     return log
 

@@ -289,7 +289,7 @@ def test_plain_pieces_are_stored_as_sent(server: ServerProcess, partner: Partner
         assert row.stored_length == 5000 + 28
 
 
-def test_subscriptions_show_the_companys_stored_bytes(
+def test_subscriptions_and_companies_show_the_companys_stored_bytes(
     server: ServerProcess, partner: Partner
 ) -> None:
     device = create_device(partner)
@@ -305,3 +305,10 @@ def test_subscriptions_show_the_companys_stored_bytes(
         assert company is not None and company.stored_bytes > 10_000
         assert after["StorageUsedBytes"] == company.stored_bytes
     assert after["UpdatedOn"] == before["UpdatedOn"]  # not a change of the subscription
+    shown = ok(partner.client.get(f"/api/companies/{partner.company_id}"))
+    assert shown["StorageUsedBytes"] == company.stored_bytes and shown["UpdatedOn"] is None
+    listed = partner.client.get("/api/companies").json()["data"]
+    assert [c["StorageUsedBytes"] for c in listed if c["CompanyId"] == partner.company_id] == [
+        company.stored_bytes
+    ]
+    assert after["Company"]["StorageUsedBytes"] == company.stored_bytes

@@ -354,3 +354,20 @@ def test_the_storage_limit_refuses_new_data_once_and_mails_once_a_day(
         company = session.get(StorageCompany, partner.company_id)
         assert company is not None and company.limit_mailed_on is not None
     assert created(partner.client.get(f"/api/logitems/{first.log_item_id}"))
+
+
+def test_a_manifest_cannot_point_at_another_companys_chunks(
+    server: ServerProcess, partner: Partner, partner_second: Partner
+) -> None:
+    theirs = setup(partner_second)
+    their_agent, _terms, their_entries = prepared(server, theirs, {"secret.txt": b"s" * 4000})
+    their_agent.close()
+    mine = setup(partner)
+    with agent_client(server, mine.key) as agent:
+        log_id = start(agent, mine)
+        body = {"JobItemId": mine.item["JobItemId"], "Entries": their_entries}
+        response = commit(agent, log_id, body)
+        assert response.status_code == 409, response.text
+        error = response.json()["error"]
+        assert error["code"] == "chunk_missing"
+        assert error["ids"] == their_entries[0]["ChunkIds"]

@@ -36,6 +36,12 @@ COMPANY = WireSchema(
         Attr("ExternalId", max_length=100),
         Attr("IsInactive", Kind.BOOLEAN),
         Attr("DeviceCount", Kind.INTEGER, Rule.READ_ONLY),
+        Attr(
+            "StorageUsedBytes",
+            Kind.INTEGER,
+            Rule.READ_ONLY,
+            doc="Stored (compressed, deduplicated) bytes of the company's backups.",
+        ),
         Attr("AddedOn", Kind.DATETIME_UTC, Rule.READ_ONLY),
         Attr("UpdatedOn", Kind.DATETIME_UTC, Rule.READ_ONLY),
     ],
@@ -72,6 +78,7 @@ def company_out(
         "DeviceCount": device_count
         if device_count is not None
         else getattr(company, "device_count", 0),
+        "StorageUsedBytes": company.storage_used_bytes or 0,
     }
     return stamped(data, company)
 
@@ -114,6 +121,7 @@ def company_row_out(row: Mapping[Any, Any]) -> dict[str, Any]:
         "ExternalId": row["external_id"],
         "IsInactive": row["is_inactive"],
         "DeviceCount": row["device_count"],
+        "StorageUsedBytes": row["storage_used_bytes"],
         "AddedOn": format_datetime(row["added_on"]),
         "UpdatedOn": format_datetime(row["updated_on"]),
         "Token": None,

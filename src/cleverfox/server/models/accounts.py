@@ -117,6 +117,8 @@ class Company(Timestamps, Base):
     phone: Mapped[Str50]
     external_id: Mapped[Str100]
     is_inactive: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The company's stored bytes (storage_companies.stored_bytes), copied for reads.
+    storage_used_bytes: Mapped[int] = mapped_column(IdType, default=0, server_default=text("0"))
 
     partner: Mapped[Partner] = relationship(lazy=_RAISE)
     plan_type: Mapped[PlanType] = relationship(lazy=_RAISE)

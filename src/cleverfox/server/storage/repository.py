@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from cleverfox.server.models import (
+    Company,
     LogItem,
     StorageChunk,
     StorageCompany,
@@ -129,8 +130,8 @@ def _batches(items: list[ChunkId]) -> Iterator[list[ChunkId]]:
 
 
 def sync_used_bytes(session: Session, company_id: int) -> None:
-    """Copy the company's stored bytes to its subscriptions' StorageUsedBytes (read-only
-    on the wire; not a change of the subscription: no UpdatedOn, no Event). Whatever
+    """Copy the company's stored bytes to its own and its subscriptions' StorageUsedBytes
+    (read-only on the wire; not a change of either: no UpdatedOn, no Event). Whatever
     changes ``storage_companies.stored_bytes`` calls this in the same transaction."""
     used = (
         select(StorageCompany.stored_bytes)
@@ -140,6 +141,12 @@ def sync_used_bytes(session: Session, company_id: int) -> None:
     session.execute(
         update(Subscription)
         .where(Subscription.company_id == company_id)
+        .values(storage_used_bytes=func.coalesce(used, 0))
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(Company)
+        .where(Company.id == company_id)
         .values(storage_used_bytes=func.coalesce(used, 0))
         .execution_options(synchronize_session=False)
     )

@@ -132,3 +132,10 @@ def test_a_completed_finish_keeps_cloud_keep_last_runs_and_a_failed_one_deletes_
     assert [deleted[r.log_id] is None for r in runs] == [False, True, True, True]
     events = events_of(partner, EventTypeId=BACKUP_FILE_DELETED, JobId=job["JobId"])
     assert [(e["LogId"], e["LogItemId"]) for e in events] == [(runs[0].log_id, runs[0].log_item_id)]
+    gone = partner.client.get(f"/api/logitems/{runs[0].log_item_id}/downloadbackupfile")
+    assert gone.status_code == 404, gone.text
+    assert gone.json()["error"]["code"] == "backup_file_not_available"
+    kept = partner.client.get(f"/api/logitems/{runs[3].log_item_id}/downloadbackupfile")
+    assert kept.status_code == 200, kept.text
+    item = partner.client.get(f"/api/logitems/{runs[0].log_item_id}").json()["data"]
+    assert item["BackupFileName"] and item["BackupFileSize"]  # the Log Item keeps them

@@ -44,8 +44,7 @@ def check_in_out(result: CheckIn, how: Presentation, secret: ServerSecret) -> di
 
 def agent_job_out(job: Job, secret: ServerSecret) -> dict[str, Any]:
     """A Job as the agent sees it: the public shape (its Device is the check-in's own, so not
-    repeated) with credentials in its JobItems and whether a run-now waits. The one place
-    the check-in shapes Jobs; the jobs package's presenter can take over here."""
+    repeated) with credentials in its JobItems and whether a run-now waits."""
     data = embedded_job_out(job)
     data["JobItems"] = [agent_job_item_out(item, secret) for item in job.items]
     data["RunNowRequested"] = job.run_now_requested

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from calendar import monthrange
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -110,12 +111,22 @@ def billing_period(now: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
+@functools.lru_cache(maxsize=16)
+def _written_period(year: int, month: int) -> tuple[str | None, str | None]:
+    """The billing period of a month as written on the wire (made once a month, not once
+    a Subscription presented)."""
+    start, end = billing_period(datetime(year, month, 1))
+    return format_datetime(start), format_datetime(end)
+
+
 def _period_start(clock: Clock | None) -> str | None:
-    return format_datetime(billing_period(utcnow() if clock is None else clock.now)[0])
+    now = utcnow() if clock is None else clock.now
+    return _written_period(now.year, now.month)[0]
 
 
 def _period_end(clock: Clock | None) -> str | None:
-    return format_datetime(billing_period(utcnow() if clock is None else clock.now)[1])
+    now = utcnow() if clock is None else clock.now
+    return _written_period(now.year, now.month)[1]
 
 
 SUBSCRIPTION_PRESENTER = Presenter(

@@ -34,8 +34,9 @@ SUITES: dict[str, str | None] = {
     "profile": "benchmarks.profile_suite:run",
     "startup": "benchmarks.startup_suite:run",  # issue 9: the command line's start-up
     "downloads": "benchmarks.storage_download:run",  # issue 10: a 1 GiB download vs cat
+    "presenters": "benchmarks.presenters_suite:run",  # issue 9: one presenter per resource
 }
-ALL = ("api", "stacks", "logs", "sdk", "startup", "downloads")
+ALL = ("api", "stacks", "logs", "sdk", "startup", "downloads", "presenters")
 TITLES = {
     "api": "API: companies against the ceiling (issue 2)",
     "stacks": "Server stacks (issue 2)",
@@ -44,11 +45,13 @@ TITLES = {
     "profile": "Profile of GET one company",
     "startup": "Command line start-up (issue 9)",
     "downloads": "Storage: downloading a backup file (issue 10)",
+    "presenters": "Presenters: pages of 100 with their embedded objects (issue 9)",
 }
 CLIENTS = {
     "sdk": "none: this process is the client measured",
     "startup": "none: each command is a process started and timed whole",
     "downloads": "httpx, one streamed download",
+    "presenters": "none: measured in process, on the server's database",
 }  # suites that bring their own
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from cleverfox.server.devices.schemas import DeviceView, Presentation
 from cleverfox.server.job_items.schemas import job_item_out
-from cleverfox.server.jobs.schemas import job_out
+from cleverfox.server.jobs.schemas import embedded_job_out
 from cleverfox.server.kit.datetimes import format_utc_z
 from cleverfox.server.kit.secrets import ServerSecret
 from cleverfox.server.models import Job, JobItem
@@ -44,11 +44,9 @@ def check_in_out(result: CheckIn, how: Presentation, secret: ServerSecret) -> di
 
 def agent_job_out(job: Job, secret: ServerSecret) -> dict[str, Any]:
     """A Job as the agent sees it: the public shape (its Device is the check-in's own, so not
-    repeated) with credentials in its JobItems and whether a run-now waits. The one place
-    the check-in shapes Jobs; the jobs package's presenter can take over here."""
-    items = [agent_job_item_out(item, secret) for item in job.items]
-    data = job_out(job, items=items)
-    assert data is not None
+    repeated) with credentials in its JobItems and whether a run-now waits."""
+    data = embedded_job_out(job)
+    data["JobItems"] = [agent_job_item_out(item, secret) for item in job.items]
     data["RunNowRequested"] = job.run_now_requested
     return data
 

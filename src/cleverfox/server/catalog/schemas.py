@@ -2,72 +2,68 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from cleverfox.server.kit.listing import Filter
-from cleverfox.server.kit.wire import Kind
+from cleverfox.server.kit.presenters import Embed, Presenter
+from cleverfox.server.kit.wire import Attr, Kind, Rule, WireSchema
 from cleverfox.server.models import BackupType, EventType, Plan, PlanType
 
+_RO = Rule.READ_ONLY
 
-def plan_type_out(plan_type: PlanType | None) -> dict[str, Any] | None:
-    if plan_type is None:
-        return None
-    return {
-        "PlanTypeId": plan_type.id,
-        "Name": plan_type.name,
-        "IsInactive": plan_type.is_inactive,
-        "HasApiAccess": plan_type.has_api_access,
-    }
+PLAN_TYPE = WireSchema(
+    "PlanType",
+    [
+        Attr("PlanTypeId", Kind.INTEGER, _RO, field="id"),
+        Attr("Name", rule=_RO),
+        Attr("IsInactive", Kind.BOOLEAN, _RO),
+        Attr("HasApiAccess", Kind.BOOLEAN, _RO),
+    ],
+)
+PLAN = WireSchema(
+    "Plan",
+    [
+        Attr("PlanId", Kind.INTEGER, _RO, field="id"),
+        Attr("PlanTypeId", Kind.INTEGER, _RO),
+        Attr("PlanType", Kind.OBJECT, _RO),
+        Attr("Name", rule=_RO),
+        Attr("Details", rule=_RO),
+        Attr("IsInactive", Kind.BOOLEAN, _RO),
+        Attr("DeviceLimit", Kind.INTEGER, _RO),
+        Attr("StorageLimit", Kind.INTEGER, _RO),
+        Attr("DownloadLimit", Kind.BOOLEAN, _RO),
+    ],
+)
+BACKUP_TYPE = WireSchema(
+    "BackupType",
+    [
+        Attr("BackupTypeId", Kind.INTEGER, _RO, field="id"),
+        Attr("EngineId", rule=_RO),
+        Attr("Name", rule=_RO),
+        Attr("EngineType", rule=_RO),
+        Attr("Port", Kind.INTEGER, _RO),
+        Attr("IsInactive", Kind.BOOLEAN, _RO),
+    ],
+)
+EVENT_TYPE = WireSchema(
+    "EventType",
+    [Attr("EventTypeId", Kind.INTEGER, _RO, field="id"), Attr("Name", rule=_RO)],
+)
 
+PLAN_TYPE_PRESENTER = Presenter(PLAN_TYPE, token=False)
+PLAN_PRESENTER = Presenter(
+    PLAN, embedded={"PlanType": Embed(PLAN_TYPE_PRESENTER, "plan_type_")}, token=False
+)
+BACKUP_TYPE_PRESENTER = Presenter(BACKUP_TYPE, token=False)
 
-def plan_out(plan: Plan | None, *, embed: bool = True) -> dict[str, Any] | None:
-    if plan is None:
-        return None
-    return {
-        "PlanId": plan.id,
-        "PlanTypeId": plan.plan_type_id,
-        "PlanType": plan_type_out(plan.plan_type) if embed else None,
-        "Name": plan.name,
-        "Details": plan.details,
-        "IsInactive": plan.is_inactive,
-        "DeviceLimit": plan.device_limit,
-        "StorageLimit": plan.storage_limit,
-        "DownloadLimit": plan.download_limit,
-    }
-
-
-def plan_row_out(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A Plan from a row of the ``plans`` table: the same JSON as ``plan_out(plan,
-    embed=False)`` (PlanType null)."""
-    return {
-        "PlanId": row["id"],
-        "PlanTypeId": row["plan_type_id"],
-        "PlanType": None,
-        "Name": row["name"],
-        "Details": row["details"],
-        "IsInactive": row["is_inactive"],
-        "DeviceLimit": row["device_limit"],
-        "StorageLimit": row["storage_limit"],
-        "DownloadLimit": row["download_limit"],
-    }
-
-
-def backup_type_out(backup_type: BackupType | None) -> dict[str, Any] | None:
-    if backup_type is None:
-        return None
-    return {
-        "BackupTypeId": backup_type.id,
-        "EngineId": backup_type.engine_id,
-        "Name": backup_type.name,
-        "EngineType": backup_type.engine_type,
-        "Port": backup_type.port,
-        "IsInactive": backup_type.is_inactive,
-    }
-
-
-def event_type_out(event_type: EventType) -> dict[str, Any]:
-    return {"EventTypeId": event_type.id, "Name": event_type.name}
+plan_type_out: Callable[[PlanType], dict[str, Any]] = PLAN_TYPE_PRESENTER.objects()
+plan_out: Callable[[Plan], dict[str, Any]] = PLAN_PRESENTER.objects()
+"""A Plan with its PlanType."""
+plan_row_out: Callable[[Mapping[str, Any]], dict[str, Any]] = PLAN_PRESENTER.rows(flat=True)
+"""A Plan from a row of the ``plans`` table, embedded (its PlanType null)."""
+backup_type_out: Callable[[BackupType], dict[str, Any]] = BACKUP_TYPE_PRESENTER.objects()
+event_type_out: Callable[[EventType], dict[str, Any]] = Presenter(EVENT_TYPE, token=False).objects()
 
 
 PLAN_TYPE_FILTERS = (Filter("IsInactive", Kind.BOOLEAN),)

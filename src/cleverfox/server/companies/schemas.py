@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from cleverfox.server.catalog.schemas import plan_type_out
-from cleverfox.server.kit.datetimes import format_datetime
+from cleverfox.server.catalog.schemas import PLAN_TYPE_PRESENTER
 from cleverfox.server.kit.listing import Filter
-from cleverfox.server.kit.present import stamped
+from cleverfox.server.kit.presenters import Embed, Presenter
 from cleverfox.server.kit.wire import Attr, Kind, Rule, WireSchema
 from cleverfox.server.models import Company
-from cleverfox.server.partners.schemas import partner_out
+from cleverfox.server.partners.schemas import PARTNER_PRESENTER
 
 _ADDRESS = (
     "AddressLine1",
@@ -26,7 +25,7 @@ _ADDRESS = (
 COMPANY = WireSchema(
     "Company",
     [
-        Attr("CompanyId", Kind.INTEGER, Rule.READ_ONLY),
+        Attr("CompanyId", Kind.INTEGER, Rule.READ_ONLY, field="id"),
         Attr("PartnerId", Kind.INTEGER, Rule.REQUIRED_ON_POST),
         Attr("Partner", Kind.OBJECT, Rule.READ_ONLY),
         Attr("PlanTypeId", Kind.INTEGER, Rule.REQUIRED_ON_POST),
@@ -53,76 +52,21 @@ COMPANY_FILTERS = (
 )
 
 
-def company_out(
-    company: Company | None, *, embed: bool = True, device_count: int | None = None
-) -> dict[str, Any] | None:
-    """A Company; embedded objects one level deep only."""
-    if company is None:
-        return None
-    data: dict[str, Any] = {
-        "CompanyId": company.id,
-        "PartnerId": company.partner_id,
-        "Partner": partner_out(company.partner, embed=False) if embed else None,
-        "PlanTypeId": company.plan_type_id,
-        "PlanType": plan_type_out(company.plan_type) if embed else None,
-        "Name": company.name,
-        "AddressLine1": company.address_line1,
-        "AddressLine2": company.address_line2,
-        "CityMunicipality": company.city_municipality,
-        "StateProvidence": company.state_providence,
-        "PostalCode": company.postal_code,
-        "Country": company.country,
-        "Phone": company.phone,
-        "ExternalId": company.external_id,
-        "IsInactive": company.is_inactive,
-        "DeviceCount": device_count
-        if device_count is not None
-        else getattr(company, "device_count", 0),
-        "StorageUsedBytes": company.storage_used_bytes or 0,
-    }
-    return stamped(data, company)
+COMPANY_PRESENTER = Presenter(
+    COMPANY,
+    embedded={
+        "Partner": Embed(PARTNER_PRESENTER, "partner_"),
+        "PlanType": Embed(PLAN_TYPE_PRESENTER, "plan_type_"),
+    },
+)
+"""A Company: its Partner and PlanType embedded; DeviceCount read as ``device_count`` (an
+attribute ``companies.service.attach_device_counts`` sets on objects, a column of rows)."""
 
-
-def company_row_out(row: Mapping[Any, Any]) -> dict[str, Any]:
-    """A Company from a row of ``repository.get_company_row`` / ``list_company_rows``: the
-    same JSON as ``company_out`` (embedded Partner with a null PlanType, embedded PlanType).
-
-    ``row`` is read by column name: a hot read's dict, or a ``RowMapping`` (whose keys may
-    also be column objects, hence not ``Mapping[str, Any]``)."""
-    return {
-        "CompanyId": row["id"],
-        "PartnerId": row["partner_id"],
-        "Partner": {
-            "PartnerId": row["partner_id"],
-            "PlanTypeId": row["partner_plan_type_id"],
-            "PlanType": None,
-            "Name": row["partner_name"],
-            "ApplicationId": row["partner_application_id"],
-            "IsInactive": row["partner_is_inactive"],
-            "AddedOn": format_datetime(row["partner_added_on"]),
-            "UpdatedOn": format_datetime(row["partner_updated_on"]),
-            "Token": None,
-        },
-        "PlanTypeId": row["plan_type_id"],
-        "PlanType": {
-            "PlanTypeId": row["plan_type_id"],
-            "Name": row["plan_type_name"],
-            "IsInactive": row["plan_type_is_inactive"],
-            "HasApiAccess": row["plan_type_has_api_access"],
-        },
-        "Name": row["name"],
-        "AddressLine1": row["address_line1"],
-        "AddressLine2": row["address_line2"],
-        "CityMunicipality": row["city_municipality"],
-        "StateProvidence": row["state_providence"],
-        "PostalCode": row["postal_code"],
-        "Country": row["country"],
-        "Phone": row["phone"],
-        "ExternalId": row["external_id"],
-        "IsInactive": row["is_inactive"],
-        "DeviceCount": row["device_count"],
-        "StorageUsedBytes": row["storage_used_bytes"],
-        "AddedOn": format_datetime(row["added_on"]),
-        "UpdatedOn": format_datetime(row["updated_on"]),
-        "Token": None,
-    }
+company_out: Callable[[Company], dict[str, Any]] = COMPANY_PRESENTER.objects()
+company_row_out: Callable[[Mapping[Any, Any]], dict[str, Any]] = COMPANY_PRESENTER.rows()
+"""A Company from a row of ``repository.ROWS`` (a hot read's dict, or a ``RowMapping``,
+whose keys may also be column objects, hence not ``Mapping[str, Any]``)."""
+company_flat_row_out: Callable[[Mapping[Any, Any]], dict[str, Any]] = COMPANY_PRESENTER.rows(
+    flat=True
+)
+"""A Company embedded one level down (its Partner and PlanType null), from the same rows."""

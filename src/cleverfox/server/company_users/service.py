@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from cleverfox.server.companies.service import attach_device_counts
 from cleverfox.server.company_users import repository
 from cleverfox.server.company_users.schemas import COMPANY_USER
 from cleverfox.server.kit.changes import apply_changes
@@ -34,13 +35,18 @@ def get_user(session: Session, partner_id: int, user_id: int, *, lock: bool = Fa
     user = repository.get_user(session, partner_id, user_id, lock=lock)
     if user is None:
         raise NotFound()
+    attach_device_counts(session, [user.company])
     return user
 
 
 def list_users(
     session: Session, partner_id: int, query: ListQuery
 ) -> tuple[list[CompanyUser], bool]:
-    return repository.list_users(session, partner_id, query)
+    """A page of the caller's company users; their embedded Company shows its DeviceCount
+    as GET of the company does (one query for the page)."""
+    users, has_more = repository.list_users(session, partner_id, query)
+    attach_device_counts(session, list({user.company_id: user.company for user in users}.values()))
+    return users, has_more
 
 
 def create_user(

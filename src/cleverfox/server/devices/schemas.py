@@ -8,19 +8,19 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from cleverfox.server.companies.schemas import company_out
-from cleverfox.server.devices.download import agent_download_url, download_url_of
+from cleverfox.server.companies.schemas import COMPANY_PRESENTER
+from cleverfox.server.devices.download import download_url_of
 from cleverfox.server.devices.presence import CONNECTION_STATUSES, connection_status
 from cleverfox.server.jobs.schedule import to_local
 from cleverfox.server.kit.datetimes import format_datetime
 from cleverfox.server.kit.errors import FieldError
 from cleverfox.server.kit.listing import Filter
-from cleverfox.server.kit.present import stamped
+from cleverfox.server.kit.presenters import Derived, Embed, Presenter
 from cleverfox.server.kit.secrets import ServerSecret
 from cleverfox.server.kit.wire import Attr, Kind, Rule, WireSchema
 from cleverfox.server.mail.addresses import invalid_addresses
 from cleverfox.server.models import Device
-from cleverfox.server.subscriptions.schemas import SubscriptionView, subscription_out
+from cleverfox.server.subscriptions.schemas import SUBSCRIPTION_PRESENTER
 
 NOTIFY_FLAGS = (
     "send_notification_on_job_completed",
@@ -47,7 +47,7 @@ def _email_list(attribute: str) -> Callable[[Any], FieldError | None]:
 DEVICE = WireSchema(
     "Device",
     [
-        Attr("DeviceId", Kind.INTEGER, Rule.READ_ONLY),
+        Attr("DeviceId", Kind.INTEGER, Rule.READ_ONLY, field="id"),
         Attr("CompanyId", Kind.INTEGER, Rule.REQUIRED_ON_POST, doc="A company of the caller."),
         Attr("Company", Kind.OBJECT, Rule.READ_ONLY),
         Attr(
@@ -155,101 +155,60 @@ class Presentation:
         return device_out(view, self)
 
 
-def device_out(view: DeviceView, how: Presentation) -> dict[str, Any]:
-    """A Device with its Company and Subscription embedded one level deep.
+def _api_key(how: Presentation, encrypted: str) -> str:
+    return how.secret.decrypt(encrypted)
 
-    The ApiKey is decrypted (partners may read their devices' keys, as published);
-    LastApiCheckAt is written in the device's zone, LastAgentDownloadCreated in UTC.
-    """
-    device = view.device
-    data: dict[str, Any] = {
-        "DeviceId": device.id,
-        "CompanyId": device.company_id,
-        "Company": company_out(device.company, embed=False, device_count=view.company_device_count),
-        "SubscriptionId": device.subscription_id,
-        "Subscription": _subscription_embedded(view),
-        "Name": device.name,
-        "TimeZoneId": device.time_zone_id,
-        "IanaTimeZoneId": device.iana_time_zone_id,
-        "ApplicationId": device.application_id,
-        "ExternalId": device.external_id,
-        "IsInactive": device.is_inactive,
-        "ApiKey": how.secret.decrypt(device.api_key_encrypted),
-        "LastApiCheckAt": format_datetime(local_time(device, device.last_api_check_at)),
-        **_notification_settings(device),
-        "AgentDownloadUrl": agent_download_url(how.secret, how.base_url, device),
-        "LastAgentDownloadCreated": format_datetime(device.last_agent_download_created),
-        "Hostname": device.hostname,
-        "OsName": device.os_name,
-        "OsVersion": device.os_version,
-        "AgentVersion": device.agent_version,
-        "ConnectionStatus": connection_status(device.last_api_check_at, how.now, how.online_window),
-    }
-    return stamped(data, device)
+
+def _download_url(how: Presentation, device_id: int, key_digest: str) -> str:
+    return download_url_of(how.secret, how.base_url, device_id, key_digest)
+
+
+def _last_check(iana_time_zone_id: str, utc: datetime | None) -> str | None:
+    return format_datetime(_wall_time(iana_time_zone_id, utc))
+
+
+def _connection(how: Presentation, last_check: datetime | None) -> str:
+    return connection_status(last_check, how.now, how.online_window)
+
+
+DEVICE_PRESENTER = Presenter(
+    DEVICE,
+    derived={
+        "ApiKey": Derived(_api_key, ("api_key_encrypted",), context=True),
+        "LastApiCheckAt": Derived(_last_check, ("iana_time_zone_id", "last_api_check_at")),
+        "AgentDownloadUrl": Derived(_download_url, ("id", "api_key_digest"), context=True),
+        "ConnectionStatus": Derived(_connection, ("last_api_check_at",), context=True),
+    },
+    embedded={
+        "Company": Embed(COMPANY_PRESENTER, "company_"),
+        "Subscription": Embed(SUBSCRIPTION_PRESENTER, "subscription_"),
+    },
+)
+"""A Device: its Company and Subscription embedded. The ApiKey is decrypted (partners may
+read their devices' keys, as published); LastApiCheckAt is written in the device's zone,
+LastAgentDownloadCreated in UTC. The presentation's context is a ``Presentation``."""
+
+_VIEWS = DEVICE_PRESENTER.objects(
+    root="device",
+    extras={
+        "company_device_count": "company_device_count",
+        "subscription_device_count": "subscription_device_count",
+    },
+)
+_FLAT_ROWS = DEVICE_PRESENTER.rows(flat=True)
+
+
+def device_out(view: DeviceView, how: Presentation) -> dict[str, Any]:
+    """A Device with its Company and Subscription embedded one level deep."""
+    return _VIEWS(view, how)
 
 
 def embedded_device_row_out(row: Mapping[str, Any], how: Presentation) -> dict[str, Any]:
-    """A Device from a row of the ``devices`` table, embedded one level down: the same JSON
-    as ``jobs.schemas.embedded_device`` (``device_out`` with Company and Subscription null)."""
-    last_check = row["last_api_check_at"]
-    return {
-        "DeviceId": row["id"],
-        "CompanyId": row["company_id"],
-        "Company": None,
-        "SubscriptionId": row["subscription_id"],
-        "Subscription": None,
-        "Name": row["name"],
-        "TimeZoneId": row["time_zone_id"],
-        "IanaTimeZoneId": row["iana_time_zone_id"],
-        "ApplicationId": row["application_id"],
-        "ExternalId": row["external_id"],
-        "IsInactive": row["is_inactive"],
-        "ApiKey": how.secret.decrypt(row["api_key_encrypted"]),
-        "LastApiCheckAt": format_datetime(_wall_time(row["iana_time_zone_id"], last_check)),
-        "SendNotificationTo": row["send_notification_to"],
-        "SendNotificationCc": row["send_notification_cc"],
-        "SendNotificationBcc": row["send_notification_bcc"],
-        "SendNotificationOnJobCompleted": row["send_notification_on_job_completed"],
-        "SendNotificationOnJobFailed": row["send_notification_on_job_failed"],
-        "SendNotificationOnJobMissed": row["send_notification_on_job_missed"],
-        "AgentDownloadUrl": download_url_of(
-            how.secret, how.base_url, row["id"], row["api_key_digest"]
-        ),
-        "LastAgentDownloadCreated": format_datetime(row["last_agent_download_created"]),
-        "Hostname": row["hostname"],
-        "OsName": row["os_name"],
-        "OsVersion": row["os_version"],
-        "AgentVersion": row["agent_version"],
-        "ConnectionStatus": connection_status(last_check, how.now, how.online_window),
-        "AddedOn": format_datetime(row["added_on"]),
-        "UpdatedOn": format_datetime(row["updated_on"]),
-        "Token": None,
-    }
-
-
-def local_time(device: Device, utc: datetime | None) -> datetime | None:
-    """A naive UTC instant as the wall time of the device's zone."""
-    return _wall_time(device.iana_time_zone_id, utc)
+    """A Device from a row of the ``devices`` table, embedded one level down (its Company
+    and Subscription null)."""
+    return _FLAT_ROWS(row, how)
 
 
 def _wall_time(iana_time_zone_id: str, utc: datetime | None) -> datetime | None:
+    """A naive UTC instant as the wall time of the device's zone."""
     return None if utc is None else to_local(utc, ZoneInfo(iana_time_zone_id))
-
-
-def _notification_settings(device: Device) -> dict[str, Any]:
-    return {
-        "SendNotificationTo": device.send_notification_to,
-        "SendNotificationCc": device.send_notification_cc,
-        "SendNotificationBcc": device.send_notification_bcc,
-        "SendNotificationOnJobCompleted": device.send_notification_on_job_completed,
-        "SendNotificationOnJobFailed": device.send_notification_on_job_failed,
-        "SendNotificationOnJobMissed": device.send_notification_on_job_missed,
-    }
-
-
-def _subscription_embedded(view: DeviceView) -> dict[str, Any]:
-    """The Subscription as embedded in a Device: its own Company and Plan are null."""
-    sub_view = SubscriptionView(
-        view.device.subscription, view.subscription_device_count, view.company_device_count
-    )
-    return subscription_out(sub_view, embed=False)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from cleverfox.server.kit.datetimes import format_datetime
 from cleverfox.server.kit.events import EventKind
 from cleverfox.server.kit.listing import Filter
-from cleverfox.server.kit.wire import Kind
+from cleverfox.server.kit.presenters import NULL, Derived, Presenter
+from cleverfox.server.kit.wire import Attr, Kind, Rule, WireSchema
 from cleverfox.server.models import Event
 
 EVENT_FILTERS = (
@@ -37,6 +38,21 @@ EVENT_IDS = {
 }
 
 
+EVENT = WireSchema(
+    "Event",
+    [
+        Attr("EventId", Kind.INTEGER, Rule.READ_ONLY, field="id"),
+        Attr("EventTypeId", Kind.INTEGER, Rule.READ_ONLY),
+        Attr("EventType", rule=Rule.READ_ONLY),
+        *(Attr(wire, Kind.INTEGER, Rule.READ_ONLY, field=f) for wire, f in EVENT_IDS.items()),
+        Attr("PartnerPlanId", Kind.INTEGER, Rule.READ_ONLY, doc="Always null."),
+        Attr("AddedOn", Kind.DATETIME_UTC, Rule.READ_ONLY),
+        Attr("Actor", rule=Rule.READ_ONLY, doc="`Api`, `Agent`, `Server` or `Operator`."),
+        Attr("Changes", Kind.OBJECT, Rule.READ_ONLY, doc="`{Attribute: [old, new]}`."),
+    ],
+)
+
+
 def event_type_name(event_type_id: int) -> str | None:
     """The EventType's name (the same as seeded in ``event_types``), ``None`` if unknown."""
     try:
@@ -45,16 +61,10 @@ def event_type_name(event_type_id: int) -> str | None:
         return None
 
 
-def event_out(event: Event) -> dict[str, Any]:
-    """An Event: its type, the ids it concerns (of objects that may be gone), who, what."""
-    data: dict[str, Any] = {
-        "EventId": event.id,
-        "EventTypeId": event.event_type_id,
-        "EventType": event_type_name(event.event_type_id),
-    }
-    data.update({wire: getattr(event, field) for wire, field in EVENT_IDS.items()})
-    data["PartnerPlanId"] = None
-    data["AddedOn"] = format_datetime(event.added_on)
-    data["Actor"] = event.actor
-    data["Changes"] = event.changes
-    return data
+EVENT_PRESENTER = Presenter(
+    EVENT,
+    derived={"EventType": Derived(event_type_name, ("event_type_id",)), "PartnerPlanId": NULL},
+    token=False,
+)
+event_out: Callable[[Event], dict[str, Any]] = EVENT_PRESENTER.objects()
+"""An Event: its type, the ids it concerns (of objects that may be gone), who, what."""

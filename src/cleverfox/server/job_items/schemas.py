@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from cleverfox.server.catalog.schemas import backup_type_out
+from cleverfox.server.catalog.schemas import BACKUP_TYPE_PRESENTER
 from cleverfox.server.kit.listing import Filter
-from cleverfox.server.kit.present import stamped
+from cleverfox.server.kit.presenters import Embed, Presenter
 from cleverfox.server.kit.wire import Attr, Kind, Rule, WireSchema
 from cleverfox.server.models import JobItem
 
@@ -16,7 +16,7 @@ _LINES = "`\\r\\n`-separated."
 JOB_ITEM = WireSchema(
     "JobItem",
     [
-        Attr("JobItemId", Kind.INTEGER, Rule.READ_ONLY),
+        Attr("JobItemId", Kind.INTEGER, Rule.READ_ONLY, field="id"),
         Attr("JobId", Kind.INTEGER, Rule.REQUIRED_ON_POST, doc="A job of yours."),
         Attr("Name", max_length=100),
         Attr("BackupTypeId", Kind.INTEGER, Rule.REQUIRED, doc="An active backup type."),
@@ -69,28 +69,20 @@ JOB_ITEM = WireSchema(
 JOB_ITEM_FILTERS = (Filter("JobId"), Filter("DeviceId"), Filter("BackupTypeId"))
 
 
-def job_item_out(item: JobItem, *, embed: bool = True) -> dict[str, Any]:
-    """A Job Item; Username and Password are never returned."""
-    data: dict[str, Any] = {
-        "JobItemId": item.id,
-        "JobId": item.job_id,
-        "Name": item.name,
-        "BackupTypeId": item.backup_type_id,
-        "BackupType": backup_type_out(item.backup_type) if embed else None,
-        "BaseFolder": item.base_folder,
-        "IncludeSubFolders": item.include_sub_folders,
-        "SearchPatterns": item.search_patterns,
-        "ExcludeFolders": item.exclude_folders,
-        "ExcludePatterns": item.exclude_patterns,
-        "NoCompressExtensions": item.no_compress_extensions,
-        "ServerName": item.server_name,
-        "DatabaseName": item.database_name,
-        "Port": item.port,
-        "AuthenticationMode": item.authentication_mode,
-        "Username": None,
-        "Password": None,
-        "OptionCompress": item.option_compress,
-        "OptionCopyOnly": item.option_copy_only,
-        "OptionLogOnly": item.option_log_only,
-    }
-    return stamped(data, item)
+JOB_ITEM_PRESENTER = Presenter(
+    JOB_ITEM, embedded={"BackupType": Embed(BACKUP_TYPE_PRESENTER, "backup_type_")}
+)
+"""A Job Item with its BackupType; Username and Password (write-only) are always null."""
+
+_OBJECTS = JOB_ITEM_PRESENTER.objects()
+_FLAT_OBJECTS = JOB_ITEM_PRESENTER.objects(flat=True)
+
+
+def job_item_out(item: JobItem) -> dict[str, Any]:
+    """A Job Item with its BackupType embedded."""
+    return _OBJECTS(item)
+
+
+def embedded_job_item_out(item: JobItem) -> dict[str, Any]:
+    """A Job Item embedded one level down (in its Job): its BackupType null."""
+    return _FLAT_OBJECTS(item)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from cleverfox.server.devices.schemas import DeviceView, Presentation
-from cleverfox.server.job_items.schemas import job_item_out
+from cleverfox.server.devices.schemas import DEVICE_PRESENTER, Presentation
+from cleverfox.server.job_items.schemas import JOB_ITEM_PRESENTER
 from cleverfox.server.jobs.schedule import Frequency
-from cleverfox.server.kit.datetimes import format_datetime, format_utc_z
 from cleverfox.server.kit.listing import Filter
-from cleverfox.server.kit.present import stamped
+from cleverfox.server.kit.presenters import Embed, Presenter
 from cleverfox.server.kit.wire import Attr, Kind, Rule, WireSchema
-from cleverfox.server.models import Device, Job
+from cleverfox.server.models import Job
 
 FREQUENCIES = tuple(f.value for f in Frequency)
 FREQUENCY_ALIASES = {"Monthly": Frequency.MONTHLY.value}
@@ -21,7 +20,7 @@ _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Su
 JOB = WireSchema(
     "Job",
     [
-        Attr("JobId", Kind.INTEGER, Rule.READ_ONLY),
+        Attr("JobId", Kind.INTEGER, Rule.READ_ONLY, field="id"),
         Attr("DeviceId", Kind.INTEGER, Rule.REQUIRED_ON_POST, doc="A device of yours."),
         Attr("Device", Kind.OBJECT, Rule.READ_ONLY),
         Attr("Name", rule=Rule.REQUIRED, max_length=100),
@@ -68,7 +67,7 @@ JOB = WireSchema(
         Attr("ExpireOn", Kind.DATETIME_LOCAL, doc="One Time: after this it no longer runs."),
         Attr("CloudKeepLast", Kind.INTEGER, Rule.REQUIRED, minimum=0, maximum=999),
         Attr("LocalKeepLast", Kind.INTEGER, Rule.REQUIRED, minimum=0, maximum=999),
-        Attr("JobItems", Kind.ARRAY, Rule.READ_ONLY),
+        Attr("JobItems", Kind.ARRAY, Rule.READ_ONLY, field="items"),
         Attr("LastJobStatus", rule=Rule.READ_ONLY),
         Attr("NextRunUtc", Kind.DATETIME_UTC, Rule.READ_ONLY),
         Attr("AddedOn", Kind.DATETIME_UTC, Rule.READ_ONLY),
@@ -84,81 +83,34 @@ JOB_FILTERS = (
 RUN_NOW = WireSchema("JobRunRequest", [])
 
 
-def job_out(
-    job: Job | None,
-    *,
-    device: dict[str, Any] | None = None,
-    items: list[dict[str, Any]] | None = None,
-) -> dict[str, Any] | None:
-    """A Job. ``device`` and ``items`` are the embedded Device and JobItems, already written
-    (``None`` when embedded one level down)."""
-    if job is None:
-        return None
-    data: dict[str, Any] = {
-        "JobId": job.id,
-        "DeviceId": job.device_id,
-        "Device": device,
-        "Name": job.name,
-        "IsInactive": job.is_inactive,
-        "LastRanOn": format_datetime(job.last_ran_on),
-        "Frequency": job.frequency,
-        "NextRunOn": format_datetime(job.next_run_on),
-        "LateAfter": job.late_after,
-        "Every": job.every,
-        **{f"On{day}": getattr(job, f"on_{day.lower()}") for day in _DAYS},
-        "DayOfMonth": job.day_of_month,
-        "ExpireOn": format_datetime(job.expire_on),
-        "CloudKeepLast": job.cloud_keep_last,
-        "LocalKeepLast": job.local_keep_last,
-        "JobItems": items,
-        "LastJobStatus": job.last_job_status,
-        "NextRunUtc": format_utc_z(job.next_run_utc),
-    }
-    return stamped(data, job)
+JOB_PRESENTER = Presenter(
+    JOB,
+    embedded={
+        "Device": Embed(DEVICE_PRESENTER, "device_"),
+        "JobItems": Embed(JOB_ITEM_PRESENTER, many=True),
+    },
+)
+"""A Job: its Device (one level down: the Device's Company and Subscription null) and its
+JobItems (their BackupType null) embedded. The presentation's context is the Device's
+``Presentation``."""
 
-
-def job_row_out(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A Job from a row of the ``jobs`` table, embedded one level down: the same JSON as
-    ``job_out(job)`` (Device and JobItems null)."""
-    return {
-        "JobId": row["id"],
-        "DeviceId": row["device_id"],
-        "Device": None,
-        "Name": row["name"],
-        "IsInactive": row["is_inactive"],
-        "LastRanOn": format_datetime(row["last_ran_on"]),
-        "Frequency": row["frequency"],
-        "NextRunOn": format_datetime(row["next_run_on"]),
-        "LateAfter": row["late_after"],
-        "Every": row["every"],
-        **{f"On{day}": row[f"on_{day.lower()}"] for day in _DAYS},
-        "DayOfMonth": row["day_of_month"],
-        "ExpireOn": format_datetime(row["expire_on"]),
-        "CloudKeepLast": row["cloud_keep_last"],
-        "LocalKeepLast": row["local_keep_last"],
-        "JobItems": None,
-        "LastJobStatus": row["last_job_status"],
-        "NextRunUtc": format_utc_z(row["next_run_utc"]),
-        "AddedOn": format_datetime(row["added_on"]),
-        "UpdatedOn": format_datetime(row["updated_on"]),
-        "Token": None,
-    }
-
-
-def embedded_device(device: Device | None, how: Presentation) -> dict[str, Any] | None:
-    """A Device embedded one level down: its own Company and Subscription are null (its
-    ``company`` and ``subscription`` must be loaded all the same)."""
-    if device is None:
-        return None
-    data = how(DeviceView(device, 0, 0))
-    data["Company"] = None
-    data["Subscription"] = None
-    return data
+_OBJECTS = JOB_PRESENTER.objects()
+_FLAT_OBJECTS = JOB_PRESENTER.objects(flat=True)
+_FLAT_ROWS = JOB_PRESENTER.rows(flat=True)
 
 
 def present_job(job: Job, how: Presentation) -> dict[str, Any]:
-    """A Job with its Device and JobItems embedded (their own embedded objects null)."""
-    items = [job_item_out(item, embed=False) for item in job.items]
-    data = job_out(job, device=embedded_device(job.device, how), items=items)
-    assert data is not None
-    return data
+    """A Job with its Device and JobItems embedded (their ``company``, ``subscription``
+    and ``items`` loaded)."""
+    return _OBJECTS(job, how)
+
+
+def embedded_job_out(job: Job) -> dict[str, Any]:
+    """A Job embedded one level down: its Device and JobItems null."""
+    return _FLAT_OBJECTS(job)
+
+
+def job_row_out(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A Job from a row of the ``jobs`` table, embedded one level down (Device and JobItems
+    null)."""
+    return _FLAT_ROWS(row)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 from cleverfox.server.kit.listing import Filter
-from cleverfox.server.kit.wire import Kind
+from cleverfox.server.kit.presenters import NULL, Derived, Presenter
+from cleverfox.server.kit.wire import Attr, Kind, Rule, WireSchema
 
 RUNNING = "Running"
 COMPLETED = "Completed"
@@ -38,96 +39,104 @@ LOG_ITEM_FILTERS = (
 )
 
 
-# A Log and a Log Item on the wire, in order: each attribute with the column it is read from
-# (``logs.repository`` selects exactly these, in this order, date-times already as wire text),
-# or ``None`` where no column holds it: the embedded objects and LogItems, which ``log_out``
-# fills in, and the download attributes, null here.
-LOG_WIRE: tuple[tuple[str, str | None], ...] = (
-    ("LogId", "id"),
-    ("CompanyId", "company_id"),
-    ("Company", None),
-    ("DeviceId", "device_id"),
-    ("Device", None),
-    ("TimeZoneId", "time_zone_id"),
-    ("IanaTimeZoneId", "iana_time_zone_id"),
-    ("SubscriptionId", "subscription_id"),
-    ("Subscription", None),
-    ("PlanId", "plan_id"),
-    ("Plan", None),
-    ("JobId", "job_id"),
-    ("Job", None),
-    # the job's settings at run start
-    ("Name", "name"),
-    ("ArchiveFolder", "archive_folder"),
-    ("UploadFolder", "upload_folder"),
-    ("Frequency", "frequency"),
-    ("NextRunOn", "next_run_on"),
-    ("LateAfter", "late_after"),
-    ("ExpireOn", "expire_on"),
-    ("LocalKeepLast", "local_keep_last"),
-    ("CloudKeepLast", "cloud_keep_last"),
-    # the outcome
-    ("JobStartedOn", "job_started_on"),
-    ("JobCompletedOn", "job_completed_on"),
-    ("JobStatus", "job_status"),
-    ("ErrorMessages", "error_messages"),
-    # the device's notification settings at run start, and what was sent
-    ("SendNotificationTo", "send_notification_to"),
-    ("SendNotificationCc", "send_notification_cc"),
-    ("SendNotificationBcc", "send_notification_bcc"),
-    ("SendNotificationOnJobCompleted", "send_notification_on_job_completed"),
-    ("SendNotificationOnJobFailed", "send_notification_on_job_failed"),
-    ("SendNotificationOnJobMissed", "send_notification_on_job_missed"),
-    ("NotificationJobCompletedProcessedOn", "notification_job_completed_processed_on"),
-    ("NotificationJobFailedProcessedOn", "notification_job_failed_processed_on"),
-    ("NotificationJobMissedProcessedOn", "notification_job_missed_processed_on"),
-    ("LogItems", None),
-    ("Trigger", "trigger"),
-    ("DurationSeconds", "duration_seconds"),
-    ("BytesUploaded", "bytes_uploaded"),
-    ("Progress", "progress"),  # ours: the agent's last progress report while Running
-    ("AddedOn", "added_on"),
-    ("UpdatedOn", "updated_on"),
+def _ro(name: str, kind: Kind = Kind.STRING, field: str = "", doc: str = "") -> Attr:
+    return Attr(name, kind, Rule.READ_ONLY, field=field, doc=doc)
+
+
+# A Log and a Log Item on the wire, in order. ``logs.repository`` selects each attribute's
+# column in this order (``LOG_WIRE``, ``LOG_ITEM_WIRE``), date-times already as wire text, and
+# NULL where the presenter fills it in: the embedded objects and LogItems, and the download
+# attributes (null here).
+LOG = WireSchema(
+    "Log",
+    [
+        _ro("LogId", Kind.INTEGER, "id"),
+        _ro("CompanyId", Kind.INTEGER),
+        _ro("Company", Kind.OBJECT),
+        _ro("DeviceId", Kind.INTEGER),
+        _ro("Device", Kind.OBJECT),
+        _ro("TimeZoneId"),
+        _ro("IanaTimeZoneId"),
+        _ro("SubscriptionId", Kind.INTEGER),
+        _ro("Subscription", Kind.OBJECT),
+        _ro("PlanId", Kind.INTEGER),
+        _ro("Plan", Kind.OBJECT),
+        _ro("JobId", Kind.INTEGER),
+        _ro("Job", Kind.OBJECT),
+        # the job's settings at run start
+        _ro("Name"),
+        _ro("ArchiveFolder"),
+        _ro("UploadFolder"),
+        _ro("Frequency"),
+        _ro("NextRunOn", Kind.DATETIME_LOCAL),
+        _ro("LateAfter", Kind.INTEGER),
+        _ro("ExpireOn", Kind.DATETIME_LOCAL),
+        _ro("LocalKeepLast", Kind.INTEGER),
+        _ro("CloudKeepLast", Kind.INTEGER),
+        # the outcome
+        _ro("JobStartedOn", Kind.DATETIME_LOCAL),
+        _ro("JobCompletedOn", Kind.DATETIME_LOCAL),
+        _ro("JobStatus"),
+        _ro("ErrorMessages"),
+        # the device's notification settings at run start, and what was sent
+        _ro("SendNotificationTo"),
+        _ro("SendNotificationCc"),
+        _ro("SendNotificationBcc"),
+        _ro("SendNotificationOnJobCompleted", Kind.BOOLEAN),
+        _ro("SendNotificationOnJobFailed", Kind.BOOLEAN),
+        _ro("SendNotificationOnJobMissed", Kind.BOOLEAN),
+        _ro("NotificationJobCompletedProcessedOn", Kind.DATETIME_UTC),
+        _ro("NotificationJobFailedProcessedOn", Kind.DATETIME_UTC),
+        _ro("NotificationJobMissedProcessedOn", Kind.DATETIME_UTC),
+        _ro("LogItems", Kind.ARRAY),
+        _ro("Trigger"),
+        _ro("DurationSeconds", Kind.INTEGER),
+        _ro("BytesUploaded", Kind.INTEGER),
+        _ro("Progress", Kind.OBJECT, doc="ours: the agent's last progress report while Running"),
+        _ro("AddedOn", Kind.DATETIME_UTC),
+        _ro("UpdatedOn", Kind.DATETIME_UTC),
+    ],
 )
-LOG_ITEM_WIRE: tuple[tuple[str, str | None], ...] = (
-    ("LogItemId", "id"),
-    ("LogId", "log_id"),
-    ("JobItemId", "job_item_id"),
-    ("JobId", "job_id"),
-    ("DeviceId", "device_id"),
-    ("CompanyId", "company_id"),
-    # the job item as it was
-    ("Name", "name"),
-    ("EngineId", "engine_id"),
-    ("BaseFolder", "base_folder"),
-    ("IncludeSubFolders", "include_sub_folders"),
-    ("SearchPatterns", "search_patterns"),
-    ("ExcludeFolders", "exclude_folders"),
-    ("ExcludePatterns", "exclude_patterns"),
-    ("NoCompressExtensions", "no_compress_extensions"),
-    ("ServerName", "server_name"),
-    ("DatabaseName", "database_name"),
-    ("Port", "port"),
-    ("AuthenticationMode", "authentication_mode"),
-    ("OptionCompress", "option_compress"),
-    ("OptionCopyOnly", "option_copy_only"),
-    ("OptionLogOnly", "option_log_only"),
-    # what the agent reported
-    ("ServerVersion", "server_version"),
-    ("ServerEdition", "server_edition"),
-    ("BackupFolder", "backup_folder"),
-    ("BackupFileName", "backup_file_name"),
-    ("BackupFileSize", "backup_file_size"),
-    ("BackupListName", "backup_list_name"),
-    ("BackupListSize", "backup_list_size"),
-    ("BackupListCount", "backup_list_count"),
-    ("StoredBytes", "stored_bytes"),  # ours: what the backup file added to storage
-    ("Url", None),  # Url and Expires are filled only by the download calls
-    ("Expires", None),
-    ("AddedOn", "added_on"),
+LOG_ITEM = WireSchema(
+    "LogItem",
+    [
+        _ro("LogItemId", Kind.INTEGER, "id"),
+        _ro("LogId", Kind.INTEGER),
+        _ro("JobItemId", Kind.INTEGER),
+        _ro("JobId", Kind.INTEGER),
+        _ro("DeviceId", Kind.INTEGER),
+        _ro("CompanyId", Kind.INTEGER),
+        # the job item as it was
+        _ro("Name"),
+        _ro("EngineId"),
+        _ro("BaseFolder"),
+        _ro("IncludeSubFolders", Kind.BOOLEAN),
+        _ro("SearchPatterns"),
+        _ro("ExcludeFolders"),
+        _ro("ExcludePatterns"),
+        _ro("NoCompressExtensions"),
+        _ro("ServerName"),
+        _ro("DatabaseName"),
+        _ro("Port", Kind.INTEGER),
+        _ro("AuthenticationMode"),
+        _ro("OptionCompress", Kind.BOOLEAN),
+        _ro("OptionCopyOnly", Kind.BOOLEAN),
+        _ro("OptionLogOnly", Kind.BOOLEAN),
+        # what the agent reported
+        _ro("ServerVersion"),
+        _ro("ServerEdition"),
+        _ro("BackupFolder"),
+        _ro("BackupFileName"),
+        _ro("BackupFileSize", Kind.INTEGER),
+        _ro("BackupListName"),
+        _ro("BackupListSize", Kind.INTEGER),
+        _ro("BackupListCount", Kind.INTEGER),
+        _ro("StoredBytes", Kind.INTEGER, doc="ours: what the backup file added to storage"),
+        _ro("Url"),
+        _ro("Expires", Kind.DATETIME_UTC),
+        _ro("AddedOn", Kind.DATETIME_UTC),
+    ],
 )
-_LOG_NAMES = tuple(name for name, _ in LOG_WIRE)
-_LOG_ITEM_NAMES = tuple(name for name, _ in LOG_ITEM_WIRE)
 
 WireRow = Sequence[Any]
 """A row of ``LOG_WIRE``'s or ``LOG_ITEM_WIRE``'s columns, in order."""
@@ -161,23 +170,45 @@ class LogView:
     embeds: Embeds
 
 
+LOG_ITEM_PRESENTER = Presenter(LOG_ITEM, derived={"Url": NULL, "Expires": NULL}, token=False)
+"""A Log Item: the job item as it was, and what the agent reported. ``Url`` and
+``Expires`` are filled only by the download calls."""
+
+log_item_out: Callable[[WireRow], dict[str, Any]] = LOG_ITEM_PRESENTER.positions()
+
+
+def _log_items(view: LogView) -> list[dict[str, Any]]:
+    return [log_item_out(item) for item in view.items]
+
+
+def _progress(stored: str | None, job_status: str) -> Any:
+    """The last progress report, only while the run is Running."""
+    return orjson.loads(stored) if stored and job_status == RUNNING else None
+
+
+LOG_PRESENTER = Presenter(
+    LOG,
+    derived={
+        "Company": Derived(lambda v, i: v.embeds.companies.get(i), ("company_id",), True),
+        "Device": Derived(lambda v, i: v.embeds.devices.get(i), ("device_id",), True),
+        "Subscription": Derived(
+            lambda v, i: v.embeds.subscriptions.get(i), ("subscription_id",), True
+        ),
+        "Plan": Derived(lambda v, i: v.embeds.plans.get(i), ("plan_id",), True),
+        "Job": Derived(lambda v, i: v.embeds.jobs.get(i), ("job_id",), True),
+        "LogItems": Derived(_log_items, context=True),
+        "Progress": Derived(_progress, ("progress", "job_status")),
+    },
+    token=False,
+)
+"""A Log: its embedded objects those of its page (``LogView.embeds``), its LogItems its
+own; date-times "Local" are in the log's own zone (its TimeZoneId snapshot)."""
+
+LOG_WIRE = LOG_PRESENTER.columns()
+LOG_ITEM_WIRE = LOG_ITEM_PRESENTER.columns()
+_LOGS = LOG_PRESENTER.positions()
+
+
 def log_out(view: LogView) -> dict[str, Any]:
-    """A Log. Date-times "Local" are in the log's own zone (its TimeZoneId snapshot)."""
-    data = dict(zip(_LOG_NAMES, view.log, strict=True))
-    embeds = view.embeds
-    data["Company"] = embeds.companies.get(data["CompanyId"])
-    data["Device"] = embeds.devices.get(data["DeviceId"])
-    data["Subscription"] = embeds.subscriptions.get(data["SubscriptionId"])
-    data["Plan"] = embeds.plans.get(data["PlanId"])
-    data["Job"] = embeds.jobs.get(data["JobId"])
-    data["LogItems"] = [log_item_out(item) for item in view.items]
-    progress = data["Progress"]
-    running = data["JobStatus"] == RUNNING
-    data["Progress"] = orjson.loads(progress) if progress and running else None
-    return data
-
-
-def log_item_out(row: WireRow) -> dict[str, Any]:
-    """A Log Item: the job item as it was, and what the agent reported. ``Url`` and
-    ``Expires`` are filled only by the download calls."""
-    return dict(zip(_LOG_ITEM_NAMES, row, strict=True))
+    """A Log with its embedded objects and Log Items."""
+    return _LOGS(view.log, view)

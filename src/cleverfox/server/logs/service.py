@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from cleverfox.server.catalog.schemas import plan_row_out
-from cleverfox.server.companies.schemas import company_row_out
+from cleverfox.server.companies.schemas import company_flat_row_out
 from cleverfox.server.devices.schemas import Presentation, embedded_device_row_out
 from cleverfox.server.jobs.schemas import job_row_out
 from cleverfox.server.kit.errors import NotFound
@@ -88,14 +88,13 @@ def embeds_of(
         for column in (_COMPANY_ID, _DEVICE_ID, _JOB_ID, _SUBSCRIPTION_ID, _PLAN_ID)
     }
     for row in repository.company_rows(connection, partner_id, ids[_COMPANY_ID]):
-        # embedded one level down: its own Partner and PlanType are null
-        embeds.companies[row["id"]] = {**company_row_out(row), "Partner": None, "PlanType": None}
+        embeds.companies[row["id"]] = company_flat_row_out(row)
     for row in repository.device_rows(connection, partner_id, ids[_DEVICE_ID]):
         embeds.devices[row["id"]] = embedded_device_row_out(row, how)
     for row in repository.job_rows(connection, partner_id, ids[_JOB_ID]):
         embeds.jobs[row["id"]] = job_row_out(row)
     for row in repository.subscription_rows(connection, partner_id, ids[_SUBSCRIPTION_ID]):
-        embeds.subscriptions[row["id"]] = subscription_row_out(row, now=how.now)
+        embeds.subscriptions[row["id"]] = subscription_row_out(row, how)
     for row in repository.plan_rows(connection, ids[_PLAN_ID]):
         embeds.plans[row["id"]] = plan_row_out(row)
     return embeds

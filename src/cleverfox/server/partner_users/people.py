@@ -60,20 +60,6 @@ class Person(Protocol):
     is_inactive: bool
 
 
-def person_out(person: Person) -> dict[str, Any]:
-    """The wire attributes every user has (without ids, embedded objects or stamps)."""
-    return {
-        "FirstName": person.first_name,
-        "LastName": person.last_name,
-        "Email": person.email,
-        "HomePhone": person.home_phone,
-        "MobilePhone": person.mobile_phone,
-        "WorkPhone": person.work_phone,
-        "IsAccountOwner": person.is_account_owner,
-        "IsInactive": person.is_inactive,
-    }
-
-
 def fold_email(email: str) -> str:
     """The stored, compared form of an Email."""
     return folded(email) or ""

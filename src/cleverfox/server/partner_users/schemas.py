@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from cleverfox.server.kit.listing import Filter
-from cleverfox.server.kit.present import stamped
+from cleverfox.server.kit.presenters import Embed, Presenter
 from cleverfox.server.kit.wire import Attr, Kind, Rule, WireSchema
 from cleverfox.server.models import PartnerUser
-from cleverfox.server.partner_users.people import PERSON_ATTRS, person_out
-from cleverfox.server.partners.schemas import partner_out
+from cleverfox.server.partner_users.people import PERSON_ATTRS
+from cleverfox.server.partners.schemas import PARTNER_PRESENTER
 
 PARTNER_USER = WireSchema(
     "PartnerUser",
     [
-        Attr("PartnerUserId", Kind.INTEGER, Rule.READ_ONLY),
+        Attr("PartnerUserId", Kind.INTEGER, Rule.READ_ONLY, field="id"),
         Attr("PartnerId", Kind.INTEGER, Rule.REQUIRED_ON_POST),
         Attr("Partner", Kind.OBJECT, Rule.READ_ONLY),
         *PERSON_ATTRS,
@@ -26,12 +27,8 @@ PARTNER_USER_FILTERS = (
 )
 
 
-def partner_user_out(user: PartnerUser, *, embed: bool = True) -> dict[str, Any]:
-    """A Partner User; its Partner is embedded one level deep (the Partner's own objects null)."""
-    data: dict[str, Any] = {
-        "PartnerUserId": user.id,
-        "PartnerId": user.partner_id,
-        "Partner": partner_out(user.partner, embed=False) if embed else None,
-        **person_out(user),
-    }
-    return stamped(data, user)
+PARTNER_USER_PRESENTER = Presenter(
+    PARTNER_USER, embedded={"Partner": Embed(PARTNER_PRESENTER, "partner_")}
+)
+partner_user_out: Callable[[PartnerUser], dict[str, Any]] = PARTNER_USER_PRESENTER.objects()
+"""A PartnerUser; its Partner embedded one level deep (the Partner's own objects null)."""

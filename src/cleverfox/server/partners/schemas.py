@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from cleverfox.server.catalog.schemas import plan_type_out
+from cleverfox.server.catalog.schemas import PLAN_TYPE_PRESENTER
 from cleverfox.server.kit.listing import Filter
-from cleverfox.server.kit.present import stamped
+from cleverfox.server.kit.presenters import Embed, Presenter
 from cleverfox.server.kit.wire import Attr, Kind, Rule, WireSchema
 from cleverfox.server.models import Partner
 
 PARTNER = WireSchema(
     "Partner",
     [
-        Attr("PartnerId", Kind.INTEGER, Rule.READ_ONLY),
+        Attr("PartnerId", Kind.INTEGER, Rule.READ_ONLY, field="id"),
         Attr("PlanTypeId", Kind.INTEGER, Rule.READ_ONLY),
         Attr("PlanType", Kind.OBJECT, Rule.READ_ONLY),
         Attr("Name", rule=Rule.REQUIRED, max_length=100),
@@ -26,18 +27,8 @@ PARTNER = WireSchema(
 PARTNER_FILTERS: tuple[Filter, ...] = ()
 
 
-def partner_out(partner: Partner | None, *, embed: bool = True) -> dict[str, Any] | None:
-    """A Partner; ``embed=False`` when it is itself embedded (its PlanType is then null)."""
-    if partner is None:
-        return None
-    return stamped(
-        {
-            "PartnerId": partner.id,
-            "PlanTypeId": partner.plan_type_id,
-            "PlanType": plan_type_out(partner.plan_type) if embed else None,
-            "Name": partner.name,
-            "ApplicationId": partner.application_id,
-            "IsInactive": partner.is_inactive,
-        },
-        partner,
-    )
+PARTNER_PRESENTER = Presenter(
+    PARTNER, embedded={"PlanType": Embed(PLAN_TYPE_PRESENTER, "plan_type_")}
+)
+partner_out: Callable[[Partner], dict[str, Any]] = PARTNER_PRESENTER.objects()
+"""A Partner with its PlanType."""

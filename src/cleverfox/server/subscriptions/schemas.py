@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from calendar import monthrange
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from cleverfox.server.catalog.schemas import plan_out
-from cleverfox.server.companies.schemas import company_out
+from cleverfox.server.catalog.schemas import PLAN_PRESENTER
+from cleverfox.server.companies.schemas import COMPANY_PRESENTER
 from cleverfox.server.kit.datetimes import format_datetime, utcnow
 from cleverfox.server.kit.errors import FieldError
 from cleverfox.server.kit.listing import Filter
-from cleverfox.server.kit.present import stamped
+from cleverfox.server.kit.presenters import NULL, Derived, Embed, Presenter
 from cleverfox.server.kit.wire import Attr, Kind, Rule, WireSchema
 from cleverfox.server.mail.addresses import invalid_addresses
 from cleverfox.server.models import Subscription
@@ -41,7 +42,7 @@ _LIST_DOC = "E-mail addresses separated by `,` `;` `:` or line breaks."
 SUBSCRIPTION = WireSchema(
     "Subscription",
     [
-        Attr("SubscriptionId", Kind.INTEGER, Rule.READ_ONLY),
+        Attr("SubscriptionId", Kind.INTEGER, Rule.READ_ONLY, field="id"),
         Attr("CompanyId", Kind.INTEGER, Rule.REQUIRED_ON_POST, doc="A company of the caller."),
         Attr("Company", Kind.OBJECT, Rule.READ_ONLY),
         Attr(
@@ -86,6 +87,13 @@ SUBSCRIPTION = WireSchema(
 SUBSCRIPTION_FILTERS = (Filter("CompanyId"),)
 
 
+class Clock(Protocol):
+    """What a presentation's context tells a Subscription: the time it is written at."""
+
+    @property
+    def now(self) -> datetime: ...
+
+
 @dataclass(frozen=True)
 class SubscriptionView:
     """A subscription with the counts its wire shape shows (DeviceCount, the company's)."""
@@ -103,69 +111,54 @@ def billing_period(now: datetime) -> tuple[datetime, datetime]:
     return start, end
 
 
-def subscription_out(
-    view: SubscriptionView, *, now: datetime | None = None, embed: bool = True
-) -> dict[str, Any]:
-    """A Subscription with its Company and Plan embedded one level deep.
-
-    ``embed=False`` when the Subscription is itself embedded: its Company and Plan are null.
-    """
-    sub = view.subscription
-    start, end = billing_period(now or utcnow())
-    data: dict[str, Any] = {
-        "SubscriptionId": sub.id,
-        "CompanyId": sub.company_id,
-        "Company": company_out(sub.company, embed=False, device_count=view.company_device_count)
-        if embed
-        else None,
-        "PlanId": sub.plan_id,
-        "Plan": plan_out(sub.plan, embed=False) if embed else None,
-        "ApplicationId": sub.application_id,
-        "ExternalId": sub.external_id,
-        "IsInactive": sub.is_inactive,
-        "BillingId": None,
-        "Status": INACTIVE if sub.is_inactive else ACTIVE,
-        "PeriodStart": format_datetime(start),
-        "PeriodEnd": format_datetime(end),
-        "AdditionalDevice": sub.additional_device,
-        "DownloadLimitExpireOn": format_datetime(sub.download_limit_expire_on),
-        "SendNotificationTo": sub.send_notification_to,
-        "SendNotificationCc": sub.send_notification_cc,
-        "SendNotificationBcc": sub.send_notification_bcc,
-        "SendNotificationOnStorageLimit": sub.send_notification_on_storage_limit,
-        "DeviceCount": view.device_count,
-        "StorageUsedBytes": sub.storage_used_bytes,
-    }
-    return stamped(data, sub)
+@functools.lru_cache(maxsize=16)
+def _written_period(year: int, month: int) -> tuple[str | None, str | None]:
+    """The billing period of a month as written on the wire (made once a month, not once
+    a Subscription presented)."""
+    start, end = billing_period(datetime(year, month, 1))
+    return format_datetime(start), format_datetime(end)
 
 
-def subscription_row_out(row: Mapping[str, Any], *, now: datetime | None = None) -> dict[str, Any]:
+def _period_start(clock: Clock | None) -> str | None:
+    now = utcnow() if clock is None else clock.now
+    return _written_period(now.year, now.month)[0]
+
+
+def _period_end(clock: Clock | None) -> str | None:
+    now = utcnow() if clock is None else clock.now
+    return _written_period(now.year, now.month)[1]
+
+
+SUBSCRIPTION_PRESENTER = Presenter(
+    SUBSCRIPTION,
+    derived={
+        "BillingId": NULL,
+        "Status": Derived(lambda inactive: INACTIVE if inactive else ACTIVE, ("is_inactive",)),
+        "PeriodStart": Derived(_period_start, context=True),
+        "PeriodEnd": Derived(_period_end, context=True),
+    },
+    embedded={
+        "Company": Embed(COMPANY_PRESENTER, "company_"),
+        "Plan": Embed(PLAN_PRESENTER, "plan_"),
+    },
+)
+"""A Subscription: its Company and Plan embedded; DeviceCount read as ``device_count``.
+The presentation's context, when there is one, is a ``Clock`` (the billing period's)."""
+
+_VIEWS = SUBSCRIPTION_PRESENTER.objects(
+    root="subscription",
+    extras={"device_count": "device_count", "company_device_count": "company_device_count"},
+)
+_FLAT_ROWS = SUBSCRIPTION_PRESENTER.rows(flat=True)
+
+
+def subscription_out(view: SubscriptionView, clock: Clock | None = None) -> dict[str, Any]:
+    """A Subscription with its Company and Plan embedded one level deep; the billing period
+    is ``clock``'s month (default: now's)."""
+    return _VIEWS(view, clock)
+
+
+def subscription_row_out(row: Mapping[str, Any], clock: Clock | None = None) -> dict[str, Any]:
     """A Subscription from a row of the ``subscriptions`` table and its ``device_count``,
-    embedded one level down: the same JSON as ``subscription_out(view, embed=False)``
-    (Company and Plan null)."""
-    start, end = billing_period(now or utcnow())
-    return {
-        "SubscriptionId": row["id"],
-        "CompanyId": row["company_id"],
-        "Company": None,
-        "PlanId": row["plan_id"],
-        "Plan": None,
-        "ApplicationId": row["application_id"],
-        "ExternalId": row["external_id"],
-        "IsInactive": row["is_inactive"],
-        "BillingId": None,
-        "Status": INACTIVE if row["is_inactive"] else ACTIVE,
-        "PeriodStart": format_datetime(start),
-        "PeriodEnd": format_datetime(end),
-        "AdditionalDevice": row["additional_device"],
-        "DownloadLimitExpireOn": format_datetime(row["download_limit_expire_on"]),
-        "SendNotificationTo": row["send_notification_to"],
-        "SendNotificationCc": row["send_notification_cc"],
-        "SendNotificationBcc": row["send_notification_bcc"],
-        "SendNotificationOnStorageLimit": row["send_notification_on_storage_limit"],
-        "DeviceCount": row["device_count"],
-        "StorageUsedBytes": row["storage_used_bytes"],
-        "AddedOn": format_datetime(row["added_on"]),
-        "UpdatedOn": format_datetime(row["updated_on"]),
-        "Token": None,
-    }
+    embedded one level down (Company and Plan null)."""
+    return _FLAT_ROWS(row, clock)

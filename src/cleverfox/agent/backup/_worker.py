@@ -96,6 +96,13 @@ def _chunks(chunker: Chunker, id_key: bytes, raw: object) -> tuple[bytes, tuple[
 Piece = tuple[bytes, int, bytes]
 
 
+def pieces_of_files(
+    id_key: bytes, files: list[tuple[str, list[tuple[int, int, bytes]], bool]]
+) -> list[list[Piece] | None]:
+    """``pieces_of`` for each ``(path, ranges, compress)``, in one task."""
+    return [pieces_of(id_key, path, ranges, compress) for path, ranges, compress in files]
+
+
 def pieces_of(
     id_key: bytes, path: str, ranges: list[tuple[int, int, bytes]], compress: bool
 ) -> list[Piece] | None:

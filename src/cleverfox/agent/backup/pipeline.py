@@ -27,6 +27,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -50,6 +51,8 @@ MISSING_BATCH_IDS = 10_000
 DEFAULT_PACK_BYTES = 16 << 20
 _SENT_MEMORY = 500_000  # ids remembered as sent this run (beyond: at worst a duplicate)
 Warn = Callable[[str], None]
+_PieceResults = list[list[_worker.Piece] | None]
+_Task = tuple[list[int], Callable[[], "Future[_PieceResults]"]]
 
 
 class Cancelled(Exception):
@@ -172,6 +175,7 @@ class Pipeline:
         )
         self._pool: ProcessPoolExecutor | None = None
         self._window = 2 * self._workers + 2
+        self._started_ns = time.time_ns()
 
     # Public -------------------------------------------------------------------------------
 
@@ -227,9 +231,7 @@ class Pipeline:
                 self._progress.planned(1, each.size)
                 item = self._prepared(each, cache)
                 batch.files.append(item)
-                if item.chunk_ids or item.cached or each.link_target is not None or not each.size:
-                    pass
-                else:
+                if not item.cached and each.link_target is None and each.size:
                     group.append(item)
                     group_bytes += each.size
                     batch_bytes += each.size
@@ -322,49 +324,66 @@ class Pipeline:
         self.stats.missing_chunks += len(missing)
         return missing
 
-    def _piece_tasks(
-        self, batch: _Batch, missing: set[bytes]
-    ) -> Iterator[tuple[int, Callable[[], Future[list[_worker.Piece] | None]]]]:
-        """Per file in order, tasks making its missing chunks' pieces (each chunk once)."""
+    def _piece_tasks(self, batch: _Batch, missing: set[bytes]) -> Iterator[_Task]:
+        """Tasks making the missing chunks' pieces (each chunk once), in file order; small
+        files share a task, a large file's ranges are split over several."""
         claimed: set[bytes] = set()
+        files: list[tuple[str, list[tuple[int, int, bytes]], bool]] = []
+        positions: list[int] = []
+        task_bytes = 0
         for position, item in enumerate(batch.files):
-            if item.skipped:
-                continue
-            compress = not has_extension(item.found.path, self._extensions)
-            ranges = []
-            offset = 0
-            for chunk_id, size in zip(item.chunk_ids, item.sizes, strict=True):
-                if chunk_id in missing and chunk_id not in claimed:
-                    claimed.add(chunk_id)
-                    ranges.append((offset, size, chunk_id))
-                offset += size
+            ranges = [] if item.skipped else self._wanted(item, missing, claimed)
             if not ranges:
                 continue
+            compress = not has_extension(item.found.path, self._extensions)
             if item.found.link_target is not None:
-                yield position, _done(_link_pieces(item.found.link_target, ranges, compress))
+                if files:  # results must come in file order
+                    yield positions, self._piece_submitter(files)
+                    files, positions, task_bytes = [], [], 0
+                yield [position], _done([_link_pieces(item.found.link_target, ranges, compress)])
                 continue
             for group in _grouped(ranges, self._task_bytes):
-                yield position, self._piece_submitter(item.found.full_path, group, compress)
+                files.append((item.found.full_path, group, compress))
+                positions.append(position)
+                task_bytes += sum(size for _, size, _ in group)
+                if task_bytes >= self._task_bytes or len(files) >= self._task_files:
+                    yield positions, self._piece_submitter(files)
+                    files, positions, task_bytes = [], [], 0
+        if files:
+            yield positions, self._piece_submitter(files)
+
+    @staticmethod
+    def _wanted(
+        item: _File, missing: set[bytes], claimed: set[bytes]
+    ) -> list[tuple[int, int, bytes]]:
+        ranges = []
+        offset = 0
+        for chunk_id, size in zip(item.chunk_ids, item.sizes, strict=True):
+            if chunk_id in missing and chunk_id not in claimed:
+                claimed.add(chunk_id)
+                ranges.append((offset, size, chunk_id))
+            offset += size
+        return ranges
 
     def _piece_submitter(
-        self, path: str, ranges: list[tuple[int, int, bytes]], compress: bool
-    ) -> Callable[[], Future[list[_worker.Piece] | None]]:
+        self, files: list[tuple[str, list[tuple[int, int, bytes]], bool]]
+    ) -> Callable[[], Future[list[list[_worker.Piece] | None]]]:
         key = self._storage.id_key
-        return lambda: self._pool_().submit(_worker.pieces_of, key, path, ranges, compress)
+        return lambda: self._pool_().submit(_worker.pieces_of_files, key, files)
 
     def _ordered_results(
-        self, tasks: Iterator[tuple[int, Callable[[], Future[list[_worker.Piece] | None]]]]
+        self, tasks: Iterator[_Task]
     ) -> Iterator[tuple[int, list[_worker.Piece] | None]]:
-        """Task results in order, with at most ``window`` tasks in flight."""
-        flight: deque[tuple[int, Future[list[_worker.Piece] | None]]] = deque()
-        for position, submit in tasks:
-            flight.append((position, submit()))
+        """Each file's pieces in file order, with at most ``window`` tasks in flight."""
+        flight: deque[tuple[list[int], Future[list[list[_worker.Piece] | None]]]] = deque()
+        for positions, submit in tasks:
+            flight.append((positions, submit()))
             if len(flight) >= self._window:
-                done_position, future = flight.popleft()
-                yield done_position, future.result()
+                done_positions, future = flight.popleft()
+                yield from zip(done_positions, future.result(), strict=True)
         while flight:
-            done_position, future = flight.popleft()
-            yield done_position, future.result()
+            done_positions, future = flight.popleft()
+            yield from zip(done_positions, future.result(), strict=True)
 
     def _reread(self, item: _File) -> None:
         """Read a file whose bytes changed since its chunking once more, here, as it is."""
@@ -396,7 +415,7 @@ class Pipeline:
             and found.link_target is None
             and size
             and not item.changed
-            and facts.mtime_ns < self._read_started_ns() - self._racy_ns
+            and facts.mtime_ns < self._started_ns - self._racy_ns
         ):
             cache.record(found.path, facts, item.chunk_ids, item.sizes)
         self._count_done(size)
@@ -451,14 +470,6 @@ class Pipeline:
         if self._cancel.is_set():
             raise Cancelled("the run was cancelled")
 
-    def _read_started_ns(self) -> int:
-        started = getattr(self, "_started_ns", None)
-        if started is None:
-            import time
-
-            started = self._started_ns = time.time_ns()
-        return started
-
 
 def _context() -> multiprocessing.context.BaseContext:
     # Not fork: the agent has threads (check-in, progress), and a child forked while one of
@@ -502,10 +513,10 @@ def _link_pieces(
 
 
 def _done(
-    pieces: list[_worker.Piece],
-) -> Callable[[], Future[list[_worker.Piece] | None]]:
-    def submit() -> Future[list[_worker.Piece] | None]:
-        future: Future[list[_worker.Piece] | None] = Future()
+    pieces: list[list[_worker.Piece] | None],
+) -> Callable[[], Future[list[list[_worker.Piece] | None]]]:
+    def submit() -> Future[list[list[_worker.Piece] | None]]:
+        future: Future[list[list[_worker.Piece] | None]] = Future()
         future.set_result(pieces)
         return future
 

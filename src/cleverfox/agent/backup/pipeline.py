@@ -49,7 +49,7 @@ from cleverfox.storage.records import RECORD_HEADER_BYTES, record_header
 
 MISSING_BATCH_IDS = 10_000
 DEFAULT_PACK_BYTES = 16 << 20
-_SENT_MEMORY = 500_000  # ids remembered as sent this run (beyond: at worst a duplicate)
+_SENT_MEMORY = 100_000  # ids remembered as sent this run (beyond: at worst a duplicate)
 Warn = Callable[[str], None]
 _PieceResults = list[list[_worker.Piece] | None]
 _Task = tuple[list[int], Callable[[], "Future[_PieceResults]"]]
@@ -174,7 +174,7 @@ class Pipeline:
             uploader, min(pack_bytes, storage.max_pack_bytes), self.stats, progress
         )
         self._pool: ProcessPoolExecutor | None = None
-        self._window = 2 * self._workers + 2
+        self._window = self._workers + 1
         self._started_ns = time.time_ns()
 
     # Public -------------------------------------------------------------------------------

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from cleverfox.agent.backup import back_up_item, restore
 from cleverfox.agent.backup.local_store import LocalStore
+from cleverfox.agent.backup.spool import to_entry
+from cleverfox.storage.manifest import sort_entries
 from tests.agent.backup.support import OLD, STORAGE, Counting, Progress, context, make_tree, tree_of
 
 
@@ -52,7 +54,7 @@ def test_a_first_backup_then_a_restore_gives_the_tree_back(tmp_path: Path) -> No
     assert progress.done_bytes == progress.planned_bytes
     assert result.bytes_uploaded == progress.uploaded > 0
     entries = uploader.commits[0]
-    assert [e.path for e in entries] == sorted((e.path for e in entries), key=str.encode)
+    assert [e.path for e in entries] == [e.path for e in sort_entries(map(to_entry, entries))]
 
     target = tmp_path / "restored"
     restored = restore(uploader, 1001, target, id_key=STORAGE.id_key)

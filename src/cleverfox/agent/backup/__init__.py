@@ -156,8 +156,7 @@ def _dump_database(
     from cleverfox.agent.db import open_dump  # type: ignore[import-not-found,unused-ignore]
 
     with open_dump(ctx.item) as dump:
-        files = sorted(dump.files(), key=lambda streamed: streamed.path.encode())
-        pipeline.back_up_streams(files, spool)
+        pipeline.back_up_streams(dump.files(), spool)
         result.log_item["ServerVersion"] = dump.server_version
         result.log_item["ServerEdition"] = dump.server_edition
 

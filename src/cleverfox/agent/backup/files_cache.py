@@ -5,12 +5,13 @@ path): size, mtime (ns), inode, ctime (ns) → chunk ids and their sizes. A file
 facts all equal the row's is taken as unchanged (the ctime catches a content change that
 restored the mtime, the inode a file replaced by another).
 
-A run reads the cache as it was (a second connection, a snapshot of WAL mode) in path order
-alongside the walk, which yields paths in the same order (a merge join: no look-up per
-file), and writes its own rows in one transaction on the first connection, committed when
-the item's backup is committed: a crash, a failed commit or a cancelled run leaves the
-previous cache as it was. The rows are tied to the storage scheme (id key and chunking
-parameters): another scheme's ids would be wrong, so its rows are ignored and replaced.
+A run reads the cache as it was (a second connection, a snapshot of WAL mode) in archive
+order (paths are stored as ``Entry.order_key``) alongside the walk, which yields that order
+(a merge join: no look-up per file), and writes its own rows in one transaction on the first
+connection, committed when the item's backup is committed: a crash, a failed commit or a
+cancelled run leaves the previous cache as it was. The rows are tied to the storage scheme
+(id key and chunking parameters): another scheme's ids would be wrong, so its rows are
+ignored and replaced.
 
 A file modified less than ``RACY_SECONDS`` before it was read is not cached: a file system
 with coarse timestamps could otherwise hide a second change made within the same tick.
@@ -105,7 +106,7 @@ class FilesCache:
 
     def lookup(self, path: str, facts: FileFacts) -> CachedChunks | None:
         """The cached chunks of ``path`` if its facts are unchanged; paths in archive order."""
-        key = path.encode()
+        key = _order_key(path)
         while self._next is not None and self._next[0] < key:
             self._next = next(self._rows, None)
         row = self._next
@@ -126,7 +127,7 @@ class FilesCache:
             "INSERT OR REPLACE INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 self._item,
-                path.encode(),
+                _order_key(path),
                 facts.size,
                 facts.mtime_ns,
                 facts.inode,
@@ -166,6 +167,11 @@ class FilesCache:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _order_key(path: str) -> bytes:
+    # Stored as archive order's key, so ORDER BY (memcmp) is the walk's order.
+    return path.encode().replace(b"/", b"\x00")
 
 
 def _connect(path: Path) -> sqlite3.Connection:

@@ -43,7 +43,7 @@ from cleverfox.agent.backup.walk import FoundFile
 from cleverfox.agent.model import ProgressSink, StorageParameters, StreamedFile, Uploader
 from cleverfox.storage.chunking import Chunker, ChunkingParams
 from cleverfox.storage.ids import ChunkId
-from cleverfox.storage.manifest import Entry, has_extension
+from cleverfox.storage.manifest import Entry, has_extension, sort_entries
 from cleverfox.storage.pieces import make_piece
 from cleverfox.storage.records import RECORD_HEADER_BYTES, record_header
 
@@ -192,18 +192,22 @@ class Pipeline:
         self._packer.flush()
 
     def back_up_streams(self, files: Iterable[StreamedFile], spool: EntrySpool) -> None:
-        """Each streamed file (a dump's) into ``spool``; ``files`` must come in path order."""
+        """Each streamed file (a dump's) into ``spool``, each read to its end before the next
+        is asked for (a dump's files come out of one tool, one after another). A dump has a
+        few files, so their entries are sorted in memory."""
+        entries = []
         for streamed in files:
             self._check_cancel()
             compress = not has_extension(streamed.path, self._extensions)
             ids, sizes = self._stream(streamed.stream, compress)
             size = sum(sizes)
             self._progress.planned(1, size)
-            spool.add(
+            entries.append(
                 Entry(streamed.path, streamed.mode, size, ms_of(streamed.modified_utc), _ids(ids))
             )
             self._count_done(size)
         self._packer.flush()
+        spool.extend(sort_entries(entries))
 
     def close(self) -> None:
         if self._pool is not None:

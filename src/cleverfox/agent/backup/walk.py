@@ -1,10 +1,10 @@
 """The walk of a File item's BaseFolder: what to back up, in archive order, streamed.
 
 ``walk`` yields each kept file once, as a :class:`FoundFile` whose ``path`` is relative to
-BaseFolder, ``/``-separated, in the order ``storage.manifest.sort_entries`` gives (UTF-8
-bytes of the path): a folder's entries are sorted with a folder's name read as ``name/``,
-so a depth-first walk *is* that order. Memory is one listing per open folder level, never
-the whole tree.
+BaseFolder, ``/``-separated, in archive order (``storage.manifest.Entry.order_key``: UTF-8
+compared component by component): a folder's entries are sorted by their names' UTF-8 bytes
+with a folder's name read as ``name`` + NUL, so a depth-first walk *is* that order. Memory
+is one listing per open folder level, never the whole tree.
 
 Symbolic links are kept as links, never followed (the content is the target; a link to a
 folder is not descended). Folders and files that cannot be listed or examined (permissions,
@@ -106,7 +106,7 @@ def _listing(
             continue
         kind = stat.S_IFMT(info.st_mode)
         if kind == stat.S_IFDIR:
-            keyed.append((encoded + b"/", relative, entry, info))
+            keyed.append((encoded + b"\x00", relative, entry, info))
         elif kind in (stat.S_IFREG, stat.S_IFLNK):
             keyed.append((encoded, relative, entry, info))
     keyed.sort(key=lambda row: row[0])

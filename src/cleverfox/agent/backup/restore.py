@@ -29,7 +29,7 @@ from cleverfox.agent.backup.local_store import CopyInfo, LocalStore, StoreError
 from cleverfox.agent.backup.patterns import DEFAULT_CASE_SENSITIVE, PatternSet
 from cleverfox.agent.backup.spool import ms_of
 from cleverfox.agent.model import ManifestEntry, ProgressSink, Uploader
-from cleverfox.storage.errors import PieceInvalid
+from cleverfox.storage.errors import ChunkMissing, PieceInvalid, StorageError
 from cleverfox.storage.manifest import check_path
 
 REQUEST_IDS = 1_000
@@ -94,8 +94,10 @@ def restore(
             sink.done(1, entry.size)
     except PieceInvalid as error:
         raise RestoreError(f"a chunk failed its check: {error.reason}") from None
-    except StoreError as error:
-        raise RestoreError(str(error)) from None
+    except ChunkMissing as error:
+        raise RestoreError(f"{len(error.chunk_ids)} chunk(s) of the backup are missing") from None
+    except (StoreError, StorageError) as error:
+        raise RestoreError(f"the backup cannot be read: {error}") from None
     return result
 
 

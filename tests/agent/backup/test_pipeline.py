@@ -20,6 +20,7 @@ from cleverfox.agent.backup.restore import restore
 from cleverfox.agent.backup.spool import EntrySpool
 from cleverfox.agent.backup.walk import FoundFile, walk
 from cleverfox.agent.model import StreamedFile
+from cleverfox.storage.ids import ChunkId
 from cleverfox.storage.pieces import Codec
 from tests.agent.backup.support import STORAGE, Counting, Progress, context, make_tree, tree_of
 
@@ -39,8 +40,8 @@ def test_no_compress_extensions_are_sent_plain_the_rest_deflated(tmp_path: Path)
     ctx = context(tmp_path, base, uploader=uploader, item={"NoCompressExtensions": "*.jpg"})
     assert back_up_item(ctx).ok
     entries = {e.path: e for e in uploader.commits[0]}
-    photo = store.facts(entries["photo.JPG"].chunk_ids)
-    notes = store.facts(entries["notes.txt"].chunk_ids)
+    photo = store.facts([ChunkId(i) for i in entries["photo.JPG"].chunk_ids])
+    notes = store.facts([ChunkId(i) for i in entries["notes.txt"].chunk_ids])
     assert {f.codec for f in photo.values()} == {Codec.PLAIN}
     assert {f.codec for f in notes.values()} == {Codec.DEFLATE}
 

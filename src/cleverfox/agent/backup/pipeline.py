@@ -31,8 +31,9 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from blake3 import blake3
 
@@ -51,6 +52,7 @@ MISSING_BATCH_IDS = 10_000
 DEFAULT_PACK_BYTES = 16 << 20
 _SENT_MEMORY = 100_000  # ids remembered as sent this run (beyond: at worst a duplicate)
 Warn = Callable[[str], None]
+_R = TypeVar("_R")
 _PieceResults = list[list[_worker.Piece] | None]
 _Task = tuple[list[int], Callable[[], "Future[_PieceResults]"]]
 
@@ -174,6 +176,7 @@ class Pipeline:
             uploader, min(pack_bytes, storage.max_pack_bytes), self.stats, progress
         )
         self._pool: ProcessPoolExecutor | None = None
+        self._inline = False
         self._window = self._workers + 1
         self._started_ns = time.time_ns()
 
@@ -263,9 +266,7 @@ class Pipeline:
 
     def _submit_chunking(self, group: list[_File]) -> None:
         paths = [item.found.full_path for item in group]
-        future = self._pool_().submit(
-            _worker.chunk_files, self._params, self._storage.id_key, paths
-        )
+        future = self._submit(_worker.chunk_files, self._params, self._storage.id_key, paths)
         for index, item in enumerate(group):
             item.future, item.index = future, index
 
@@ -373,7 +374,7 @@ class Pipeline:
         self, files: list[tuple[str, list[tuple[int, int, bytes]], bool]]
     ) -> Callable[[], Future[list[list[_worker.Piece] | None]]]:
         key = self._storage.id_key
-        return lambda: self._pool_().submit(_worker.pieces_of_files, key, files)
+        return lambda: self._submit(_worker.pieces_of_files, key, files)
 
     def _ordered_results(
         self, tasks: Iterator[_Task]
@@ -460,10 +461,23 @@ class Pipeline:
 
     # Plumbing ---------------------------------------------------------------------------
 
-    def _pool_(self) -> ProcessPoolExecutor:
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(self._workers, mp_context=_context())
-        return self._pool
+    def _submit(self, function: Callable[..., _R], *args: Any) -> Future[_R]:
+        """``function(*args)`` in a worker process; in this one when there is one core or no
+        process can be started (a sandbox, a locked-down service account)."""
+        if self._workers > 1 and not self._inline:
+            try:
+                if self._pool is None:
+                    self._pool = ProcessPoolExecutor(self._workers, mp_context=_context())
+                return self._pool.submit(function, *args)
+            except (OSError, BrokenProcessPool) as error:
+                if self._pool is not None:
+                    self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+                self._inline = True
+                self._warn(f"worker processes cannot start ({error}); working in one process")
+        future: Future[_R] = Future()
+        future.set_result(function(*args))
+        return future
 
     def _count_done(self, size: int) -> None:
         self.stats.files += 1

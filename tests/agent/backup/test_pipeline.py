@@ -54,8 +54,8 @@ def test_a_file_that_keeps_changing_is_backed_up_as_read_with_a_warning(tmp_path
     def append() -> None:
         with open(base / "growing.log", "ab", buffering=0) as out:
             while not stop.is_set():
-                out.write(b"more\n")
-                time.sleep(0.0005)
+                out.write(b"more lines\n" * 8)
+                time.sleep(0.0002)
 
     writer = threading.Thread(target=append)
     writer.start()

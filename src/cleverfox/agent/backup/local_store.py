@@ -39,13 +39,13 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from cleverfox.agent.backup.naming import backup_file_name, backup_list_name
 from cleverfox.agent.backup.spool import EntrySpool, to_entry, utc_of_ms
 from cleverfox.agent.model import Committed, ManifestEntry
 from cleverfox.storage.backends.local import LocalBackend
-from cleverfox.storage.errors import ChunkMissing, EntryInvalid, ManifestInvalid
+from cleverfox.storage.errors import ChunkMissing, Damaged, EntryInvalid, ManifestInvalid
 from cleverfox.storage.ids import ChunkId
 from cleverfox.storage.index import ChunkFacts, ChunkLocation, PackEntry
 from cleverfox.storage.manifest import DigestBuilder
@@ -275,10 +275,23 @@ class LocalStore:
         absent = [i for i in chunk_ids if i not in rows]
         if absent:
             raise ChunkMissing(absent)
-        for chunk_id in chunk_ids:
-            pack, row = rows[ChunkId(bytes(chunk_id))]
-            sealed = self._backend.get(pack, row.offset, row.stored_length)
-            yield chunk_id, row.codec, self._sealer.open_piece(chunk_id, sealed)
+        opened: dict[str, BinaryIO] = {}
+        try:
+            for chunk_id in chunk_ids:
+                pack, row = rows[ChunkId(bytes(chunk_id))]
+                stream = opened.get(pack)
+                if stream is None:
+                    # One open per pack and request, not per chunk: packs are ours, write-once
+                    # files under the backend's root (``LocalBackend`` names them the same).
+                    stream = opened[pack] = open(self.root.joinpath(*pack.split("/")), "rb")  # noqa: SIM115
+                stream.seek(row.offset)
+                sealed = stream.read(row.stored_length)
+                yield chunk_id, row.codec, self._sealer.open_piece(chunk_id, sealed)
+        except FileNotFoundError:
+            raise Damaged("a pack of the local store is missing") from None
+        finally:
+            for stream in opened.values():
+                stream.close()
 
     # Copies -------------------------------------------------------------------------------
 

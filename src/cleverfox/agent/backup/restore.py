@@ -22,6 +22,7 @@ import os
 import secrets
 import stat
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,9 +32,11 @@ from cleverfox.agent.backup.spool import ms_of
 from cleverfox.agent.model import ManifestEntry, ProgressSink, Uploader
 from cleverfox.storage.errors import ChunkMissing, PieceInvalid, StorageError
 from cleverfox.storage.manifest import check_path
+from cleverfox.storage.pieces import open_piece
 
 REQUEST_IDS = 1_000
-REQUEST_BYTES = 32 << 20
+REQUEST_BYTES = 16 << 20  # two requests are held: one checked, one written
+_THREADS = max(os.cpu_count() or 1, 1)
 _MAX_CHUNK_BYTES = 16 << 20
 _TEMPORARY_PREFIX = ".cfx-restore-"
 
@@ -86,9 +89,10 @@ def restore(
         entries = (entry for entry in source.manifest(backup) if selector.keeps(entry.path))
         planned, writing = itertools.tee(entries)
         chunks = _chunks(source, _requests(planned, max_chunk_bytes), key, max_chunk_bytes)
+        made: set[str] = set()
         for entry in writing:
             sink.planned(1, entry.size)
-            if _write_entry(to, entry, chunks, result):
+            if _write_entry(to, entry, chunks, result, made):
                 result.files += 1
                 result.bytes += entry.size
             sink.done(1, entry.size)
@@ -170,29 +174,42 @@ def _chunks(
     id_key: bytes,
     max_chunk_bytes: int,
 ) -> Iterator[bytes]:
-    """Each requested chunk's checked plaintext, in request order."""
-    from cleverfox.storage.pieces import open_piece
+    """Each requested chunk's checked plaintext, in request order.
 
-    for request in requests:
-        distinct = list(dict.fromkeys(request))
-        answered = {}
-        for chunk_id, codec, piece in source.read_chunks(distinct):
-            answered[bytes(chunk_id)] = open_piece(codec, piece, id_key, chunk_id, max_chunk_bytes)
-        for chunk_id in request:
-            plaintext = answered.get(chunk_id)
-            if plaintext is None:
-                raise RestoreError(f"chunk {chunk_id.hex()} was not sent")
-            yield plaintext
+    Checking (inflate and keyed BLAKE3, both outside the GIL) runs in threads, one per
+    core, while this thread fetches the next request and the caller writes files."""
+    with ThreadPoolExecutor(_THREADS) as pool:
+        pending: tuple[list[bytes], dict[bytes, Future[bytes]]] | None = None
+        for request in requests:
+            checks = {
+                bytes(chunk_id): pool.submit(
+                    open_piece, codec, piece, id_key, chunk_id, max_chunk_bytes
+                )
+                for chunk_id, codec, piece in source.read_chunks(list(dict.fromkeys(request)))
+            }
+            if pending is not None:
+                yield from _checked(*pending)
+            pending = (request, checks)
+        if pending is not None:
+            yield from _checked(*pending)
+
+
+def _checked(request: list[bytes], checks: dict[bytes, Future[bytes]]) -> Iterator[bytes]:
+    for chunk_id in request:
+        check = checks.get(chunk_id)
+        if check is None:
+            raise RestoreError(f"chunk {chunk_id.hex()} was not sent")
+        yield check.result()
 
 
 def _write_entry(
-    to: Path, entry: ManifestEntry, chunks: Iterator[bytes], result: RestoreResult
+    to: Path, entry: ManifestEntry, chunks: Iterator[bytes], result: RestoreResult, made: set[str]
 ) -> bool:
     """Write one entry (consuming its chunks whatever happens); False if it was skipped."""
     data = (next(chunks) for _ in entry.chunk_ids)
     try:
         check_path(entry.path)
-        folder = _safe_folder(to, entry.path)
+        folder = _safe_folder(to, entry.path, made)
     except (ValueError, OSError, _UnsafePath) as error:
         for _ in data:
             pass
@@ -229,16 +246,22 @@ class _UnsafePath(Exception):
     pass
 
 
-def _safe_folder(to: Path, path: str) -> Path:
-    """The folder of ``path`` under ``to``, made, each existing part a real folder."""
-    folder = to
-    for part in path.split("/")[:-1]:
-        folder = folder / part
+def _safe_folder(to: Path, path: str, made: set[str]) -> Path:
+    """The folder of ``path`` under ``to``, made, each existing part a real folder (those
+    in ``made`` are known to be: this restore made or checked them)."""
+    parts = path.split("/")[:-1]
+    folder = str(to)
+    for part in parts:
+        folder = os.path.join(folder, part)
+        if folder in made:
+            continue
         try:
             info = os.lstat(folder)
         except FileNotFoundError:
-            folder.mkdir()
+            os.mkdir(folder)
+            made.add(folder)
             continue
         if not stat.S_ISDIR(info.st_mode):
             raise _UnsafePath("a folder on its path is a link or a file")
-    return folder
+        made.add(folder)
+    return Path(folder)

@@ -38,7 +38,14 @@ from cleverfox.agent.model import Committed, ItemContext, ItemResult, ManifestEn
 from cleverfox.storage.errors import StorageError
 from cleverfox.storage.manifest import normalise_extensions
 
-__all__ = ["FILE_ENGINE", "back_up_item", "list_copies", "local_store_folder", "restore"]
+__all__ = [
+    "FILE_ENGINE",
+    "back_up_item",
+    "engine_of",
+    "list_copies",
+    "local_store_folder",
+    "restore",
+]
 
 FILE_ENGINE = "FILE"
 
@@ -48,6 +55,18 @@ def local_store_folder(ctx: ItemContext) -> Path:
     default, ``archive/job-{JobId}``."""
     folder = Path(str(ctx.job.get("ArchiveFolder") or f"archive/job-{ctx.job.get('JobId')}"))
     return folder if folder.is_absolute() else ctx.state_dir / folder
+
+
+def engine_of(item: Mapping[str, Any]) -> str:
+    """The item's EngineId: its own, its BackupType's, or ``FILE`` for BackupTypeId 1 (the
+    catalogue's fixed row) or none given."""
+    backup_type = item.get("BackupType")
+    engine = item.get("EngineId") or (
+        backup_type.get("EngineId") if isinstance(backup_type, Mapping) else None
+    )
+    if engine:
+        return str(engine).upper()
+    return FILE_ENGINE if item.get("BackupTypeId") in (None, 1) else f"type {item['BackupTypeId']}"
 
 
 def back_up_item(ctx: ItemContext) -> ItemResult:
@@ -103,7 +122,7 @@ def _back_up(
     )
     spool = stack.enter_context(EntrySpool(ctx.state_dir))
     cache = None
-    if str(ctx.item.get("EngineId") or FILE_ENGINE).upper() == FILE_ENGINE:
+    if engine_of(ctx.item) == FILE_ENGINE:
         cache = stack.enter_context(
             FilesCache(ctx.state_dir, int(ctx.item["JobItemId"]), ctx.storage)
         )

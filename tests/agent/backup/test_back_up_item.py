@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import random
 from pathlib import Path
+from typing import Any
 
 from cleverfox.agent.backup import back_up_item, restore
+from cleverfox.agent.backup.files_cache import FileFacts, FilesCache
 from cleverfox.agent.backup.local_store import LocalStore
 from cleverfox.agent.backup.spool import to_entry
 from cleverfox.storage.manifest import sort_entries
@@ -119,3 +121,26 @@ def test_local_copies_only_when_cloud_keeps_none(tmp_path: Path) -> None:
         restored = restore(store, copies[-1].copy_id, tmp_path / "restored")
     assert restored.files == 156
     assert tree_of(tmp_path / "restored") == tree_of(base)
+
+
+class Refusing(Counting):
+    def commit_files(self, log_id: int, job_item_id: int, entries: Any) -> Any:
+        raise RuntimeError("storage_limit_reached: the plan's storage limit is reached")
+
+
+def test_a_refused_commit_fails_the_item_and_keeps_no_local_copy(tmp_path: Path) -> None:
+    base = tmp_path / "source"
+    sample_tree(base)
+    refusing = Refusing(LocalStore(tmp_path / "cloud", id_key=STORAGE.id_key))
+    result = back_up_item(context(tmp_path, base, uploader=refusing, local_keep=2))
+    assert not result.ok
+    assert result.errors == [
+        "Documents: storage_limit_reached: the plan's storage limit is reached"
+    ]
+    with LocalStore(tmp_path / "state" / "archive" / "job-7") as store:
+        assert store.copies() == []
+    # Nothing was cached either: the next run reads every file again.
+    info = os.stat(base / "text" / "log.txt")
+    facts = FileFacts(info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
+    with FilesCache(tmp_path / "state", 70, STORAGE) as cache:
+        assert cache.lookup("text/log.txt", facts) is None

@@ -8,8 +8,8 @@ File items (EngineId ``FILE``) walk BaseFolder (``walk``, ``patterns``); databas
 through ``cleverfox.agent.db.open_dump``. Either way the files go through one chunk pipeline
 (``pipeline``: the files cache, worker processes, only missing chunks compressed and sent)
 to the server (``ctx.uploader``, CloudKeepLast > 0) and/or to the job's local store
-(``local_store``, LocalKeepLast > 0), then the manifest is committed — locally first, then
-to the server — and the files cache is kept. ``ItemResult.log_item`` holds the finish's
+(``local_store``, LocalKeepLast > 0), then the manifest is committed — to the server
+first, then locally — and the files cache is kept. ``ItemResult.log_item`` holds the finish's
 LogItems entry: the server's file attributes when it has a cloud copy, else those computed
 locally (the archive is a pure function of the manifest, so the sizes are the ones the
 server would compute).
@@ -151,7 +151,8 @@ def _walk_files(
     if not base:
         raise StoreError("the item has no BaseFolder")
     rules = rules_of(ctx.item, base)
-    skip = [str(store.root)] if store is not None else []
+    # Never the agent's own moving parts, should BaseFolder contain them.
+    skip = [str(ctx.state_dir)] + ([str(store.root)] if store is not None else [])
     found = walk(
         base,
         rules,
@@ -184,27 +185,28 @@ def _commit(
     ctx: ItemContext, store: LocalStore | None, spool: EntrySpool, extensions: Sequence[str]
 ) -> tuple[Committed | None, Committed | None]:
     job_item_id = int(ctx.item["JobItemId"])
+    # The server first: a refused commit (storage_limit_reached…) fails the item before a
+    # local copy of it exists, so a failed run never takes a good copy's place locally.
+    cloud = None
+    if ctx.uploader is not None:
+        cloud = ctx.uploader.commit_files(ctx.log_id, job_item_id, _entries(spool))
     local = None
     if store is not None:
         store.bind(
             ItemBinding(
                 job_id=_int_or_none(ctx.job.get("JobId")),
-                job_name=str(ctx.job.get("Name") or "Job"),
-                item_name=str(ctx.item.get("Name") or job_item_id),
+                job_name=str(ctx.job.get("Name") or ""),
+                item_name=str(ctx.item.get("Name") or ""),
                 started_on=ctx.started_on,
                 time_zone=ctx.time_zone,
                 extensions=tuple(extensions),
             )
         )
         local = store.commit_files(ctx.log_id, job_item_id, spool.manifest_entries())
-    cloud = None
-    if ctx.uploader is not None:
-        cloud = ctx.uploader.commit_files(ctx.log_id, job_item_id, _entries(spool))
-        log_item_id = _int_or_none(cloud.log_item.get("LogItemId"))
-        if store is not None and log_item_id is not None:
-            copy = store.find_copy(log_id=ctx.log_id, job_item_id=job_item_id)
-            if copy is not None:
-                store.set_log_item_id(copy.copy_id, log_item_id)
+        log_item_id = _int_or_none(cloud.log_item.get("LogItemId")) if cloud else None
+        copy = store.find_copy(log_id=ctx.log_id, job_item_id=job_item_id)
+        if copy is not None and log_item_id is not None:
+            store.set_log_item_id(copy.copy_id, log_item_id)
     return local, cloud
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from cleverfox.agent.backup import back_up_item
+from cleverfox.agent.backup.files_cache import FilesCache
 from cleverfox.agent.backup.local_store import LocalStore
 from cleverfox.agent.backup.patterns import rules_of
 from cleverfox.agent.backup.pipeline import Pipeline
@@ -173,3 +174,26 @@ def _plain(store: LocalStore, ids: tuple[bytes, ...]) -> Iterator[tuple[bytes, i
 
     for chunk_id, codec, piece in store.read_chunks(ids):
         yield chunk_id, codec, plain_form(codec, piece)
+
+
+def test_an_unchanged_file_is_neither_read_nor_hashed(tmp_path: Path) -> None:
+    base = tmp_path / "source"
+    make_tree(base, {f"d/f{i}.txt": text(3000 + i) for i in range(40)})
+    store = LocalStore(tmp_path / "cloud", id_key=STORAGE.id_key)
+
+    def once() -> tuple[int, int]:
+        rules = rules_of({}, str(base))
+        with (
+            FilesCache(tmp_path / "state", 1, STORAGE) as cache,
+            EntrySpool(tmp_path) as spool,
+            Pipeline(STORAGE, store, extensions=(), progress=Progress(), warn=print) as pipeline,
+        ):
+            found = walk(str(base), rules, include_subfolders=True, warn=print)
+            pipeline.back_up_files(found, spool, cache)
+            cache.commit()
+            return pipeline.stats.files_read, spool.count
+
+    assert once() == (40, 40)
+    assert once() == (0, 40)
+    (base / "d" / "f7.txt").write_bytes(b"changed")
+    assert once() == (1, 40)

@@ -9,7 +9,12 @@ import pytest
 
 from cleverfox.agent.backup import back_up_item, list_copies
 from cleverfox.agent.backup.local_store import LocalStore
-from cleverfox.agent.backup.restore import RestoreError, find_local_copy, restore
+from cleverfox.agent.backup.restore import (
+    RestoreError,
+    default_archive_folders,
+    find_local_copy,
+    restore,
+)
 from cleverfox.agent.model import ManifestEntry
 from tests.agent.backup.support import STORAGE, Counting, context, make_tree, tree_of
 
@@ -123,6 +128,7 @@ def test_local_copies_are_kept_pruned_and_listed(tmp_path: Path) -> None:
         assert result.bytes_uploaded > 0
         assert result.log_item["BackupFileName"].endswith(".zip")  # the server's answer
     folder = tmp_path / "state" / "archive" / "job-7"
+    assert default_archive_folders(tmp_path / "state") == [folder]
     copies = list_copies([folder, tmp_path / "no-store-here"])
     assert [(c.log_id, c.log_item_id) for c in copies] == [(2, 1002), (3, 1003)]
     packs = [p for p in (folder / "cleverfox-store" / "packs").rglob("*") if p.is_file()]

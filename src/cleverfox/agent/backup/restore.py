@@ -118,6 +118,15 @@ def list_copies(archive_folders: Iterable[Path]) -> list[CopyInfo]:
     return copies
 
 
+def default_archive_folders(state_dir: Path) -> list[Path]:
+    """The ArchiveFolders the server assigns (``archive/job-{JobId}`` under the agent's data
+    folder) that exist, for ``agent copies`` and ``restore --local`` without a check-in."""
+    root = state_dir / "archive"
+    if not root.is_dir():
+        return []
+    return sorted(path for path in root.iterdir() if path.name.startswith("job-"))
+
+
 def find_local_copy(archive_folders: Iterable[Path], log_item_id: int) -> tuple[Path, int] | None:
     """``(archive folder, copy id)`` of the local copy of a Log Item, if one is kept."""
     for copy in list_copies(archive_folders):

@@ -9,10 +9,11 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from cleverfox.agent.backup import back_up_item
+from cleverfox.agent.backup import _worker, back_up_item
 from cleverfox.agent.backup.files_cache import FilesCache
 from cleverfox.agent.backup.local_store import LocalStore
 from cleverfox.agent.backup.patterns import rules_of
@@ -197,3 +198,34 @@ def test_an_unchanged_file_is_neither_read_nor_hashed(tmp_path: Path) -> None:
     assert once() == (0, 40)
     (base / "d" / "f7.txt").write_bytes(b"changed")
     assert once() == (1, 40)
+
+
+def test_a_chunk_a_changed_file_was_to_send_for_a_later_one_is_still_sent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = tmp_path / "source"
+    shared = text(20_000)
+    make_tree(base, {"a.txt": shared, "b.txt": shared})
+    real = _worker.pieces_of
+
+    def changing(id_key: bytes, path: str, *args: Any) -> Any:
+        if path.endswith("a.txt"):  # a.txt changes between its chunking and its pieces
+            Path(path).write_bytes(b"something else entirely")
+            return None
+        return real(id_key, path, *args)
+
+    monkeypatch.setattr(_worker, "pieces_of", changing)
+    store = LocalStore(tmp_path / "cloud", id_key=STORAGE.id_key)
+    warnings: list[str] = []
+    with (
+        EntrySpool(tmp_path) as spool,
+        Pipeline(  # one worker: in this process, where the patch applies
+            STORAGE, store, extensions=(), progress=Progress(), warn=warnings.append, workers=1
+        ) as pipeline,
+    ):
+        found = walk(str(base), rules_of({}, str(base)), include_subfolders=True, warn=print)
+        pipeline.back_up_files(found, spool, None)
+        entries = list(spool.entries())
+    assert warnings == ["a.txt: changed while it was read; backed up as read"]
+    assert entries[0].size == len(b"something else entirely")
+    assert store.missing([i for e in entries for i in e.chunk_ids]) == []

@@ -134,6 +134,7 @@ class _File:
 @dataclass(slots=True)
 class _Batch:
     files: list[_File] = field(default_factory=list)
+    claims: dict[int, list[bytes]] = field(default_factory=dict)  # position → ids it sends
 
 
 class Pipeline:
@@ -287,6 +288,7 @@ class Pipeline:
         tasks = self._piece_tasks(batch, missing)
         results = self._ordered_results(tasks)
         failed: set[int] = set()
+        lost: set[bytes] = set()  # chunks a failed file was to send for later files too
         pending = next(results, None)
         for position, item in enumerate(batch.files):
             self._check_cancel()
@@ -300,6 +302,9 @@ class Pipeline:
                 pending = next(results, None)
             if position in failed:
                 self._reread(item)
+                lost.update(i for i in batch.claims.get(position, ()) if i not in self._packer.sent)
+            elif lost and not lost.isdisjoint(item.chunk_ids):
+                self._reread(item, changed=False)  # sends what the failed file did not
             if not item.skipped:
                 self._record(item, spool, cache)
 
@@ -340,6 +345,7 @@ class Pipeline:
             ranges = [] if item.skipped else self._wanted(item, missing, claimed)
             if not ranges:
                 continue
+            batch.claims[position] = [chunk_id for _, _, chunk_id in ranges]
             compress = not has_extension(item.found.path, self._extensions)
             if item.found.link_target is not None:
                 if files:  # results must come in file order
@@ -390,8 +396,9 @@ class Pipeline:
             done_positions, future = flight.popleft()
             yield from zip(done_positions, future.result(), strict=True)
 
-    def _reread(self, item: _File) -> None:
-        """Read a file whose bytes changed since its chunking once more, here, as it is."""
+    def _reread(self, item: _File, *, changed: bool = True) -> None:
+        """Read a file once more, here, as it is: its bytes changed since its chunking
+        (``changed``), or a chunk it shares with such a file was not sent."""
         compress = not has_extension(item.found.path, self._extensions)
         try:
             fd = _worker.open_regular(item.found.full_path)
@@ -404,9 +411,9 @@ class Pipeline:
             return
         item.chunk_ids, item.sizes = ids, sizes
         item.facts = FileFacts(sum(sizes), info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
-        if not item.changed:
+        if changed and not item.changed:
             self._warn(f"{item.found.path}: changed while it was read; backed up as read")
-        item.changed = True
+        item.changed = item.changed or changed
 
     def _record(self, item: _File, spool: EntrySpool, cache: FilesCache | None) -> None:
         found, facts = item.found, item.facts

@@ -173,9 +173,11 @@ def _walk_files(
 def _dump_database(
     ctx: ItemContext, result: ItemResult, pipeline: Pipeline, spool: EntrySpool
 ) -> None:
-    from cleverfox.agent.db import open_dump  # type: ignore[import-not-found,unused-ignore]
+    from cleverfox.agent.db import open_dump
 
-    with open_dump(ctx.item) as dump:
+    work_dir = ctx.state_dir / "dumps"
+    work_dir.mkdir(parents=True, exist_ok=True)
+    with open_dump(ctx.item, work_dir=work_dir) as dump:
         pipeline.back_up_streams(dump.files(), spool)
         result.log_item["ServerVersion"] = dump.server_version
         result.log_item["ServerEdition"] = dump.server_edition

@@ -144,3 +144,16 @@ def test_a_refused_commit_fails_the_item_and_keeps_no_local_copy(tmp_path: Path)
     facts = FileFacts(info.st_size, info.st_mtime_ns, info.st_ino, info.st_ctime_ns)
     with FilesCache(tmp_path / "state", 70, STORAGE) as cache:
         assert cache.lookup("text/log.txt", facts) is None
+
+
+def test_a_missing_base_folder_fails_the_item_with_one_line(tmp_path: Path) -> None:
+    uploader = Counting(LocalStore(tmp_path / "cloud", id_key=STORAGE.id_key))
+    result = back_up_item(context(tmp_path, tmp_path / "nowhere", uploader=uploader))
+    assert not result.ok
+    assert result.errors == [f"Documents: BaseFolder {tmp_path / 'nowhere'} does not exist"]
+
+
+def test_a_job_that_keeps_no_copies_fails_at_once(tmp_path: Path) -> None:
+    result = back_up_item(context(tmp_path, tmp_path, uploader=None, local_keep=0))
+    assert not result.ok
+    assert result.errors == ["the job keeps no copies (CloudKeepLast and LocalKeepLast are 0)"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from blake3 import blake3
 
@@ -19,6 +19,7 @@ from cleverfox.storage.pieces import make_piece
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
 _chunkers: dict[ChunkingParams, Chunker] = {}
+_WHOLE_READ_BYTES = 1 << 20
 
 
 class Facts(NamedTuple):
@@ -73,7 +74,10 @@ def _chunk_file(params: ChunkingParams, id_key: bytes, path: str) -> Chunked:
         with os.fdopen(fd, "rb", buffering=0) as raw:
             for attempt in range(2):
                 before = _facts(os.fstat(raw.fileno()))
-                ids, sizes = _chunks(_chunker(params), id_key, raw)
+                if before.size <= _WHOLE_READ_BYTES:
+                    ids, sizes = _chunks_of_small(_chunker(params), id_key, raw, before.size)
+                else:
+                    ids, sizes = _chunks(_chunker(params), id_key, raw)
                 after = _facts(os.fstat(raw.fileno()))
                 steady = before[:2] == after[:2] and sum(sizes) == after.size
                 if steady or attempt:
@@ -82,6 +86,25 @@ def _chunk_file(params: ChunkingParams, id_key: bytes, path: str) -> Chunked:
     except OSError as error:
         return Chunked(describe(error), False, None, b"", ())
     raise AssertionError("unreachable")
+
+
+def _chunks_of_small(
+    chunker: Chunker, id_key: bytes, raw: Any, size: int
+) -> tuple[bytes, tuple[int, ...]]:
+    # One read of the whole file and no stream buffer: the library's (twice the maximum
+    # chunk, 8 MiB) made per file cost more than reading and hashing a small one.
+    data = raw.read(size + 1)
+    while len(data) <= size:  # a short read: read on until the end
+        more = raw.read(size + 1 - len(data))
+        if not more:
+            break
+        data += more
+    ids = bytearray()
+    sizes = []
+    for chunk in chunker.chunks_of_bytes(data):
+        ids += blake3(chunk, key=id_key).digest()
+        sizes.append(len(chunk))
+    return bytes(ids), tuple(sizes)
 
 
 def _chunks(chunker: Chunker, id_key: bytes, raw: object) -> tuple[bytes, tuple[int, ...]]:

@@ -1,10 +1,11 @@
 """back_up_item against a real server process over HTTPS: the check-in's own shapes, the
-upload protocol, the server's file attributes, an unchanged re-run, and the local copy kept
-beside the cloud one."""
+upload protocol, the server's file attributes, an unchanged re-run, the local copy kept
+beside the cloud one, and a restore from the server."""
 
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ import httpx
 from cleverfox.agent.backup import back_up_item, restore
 from cleverfox.agent.backup.local_store import LocalStore
 from cleverfox.agent.model import Committed, ItemContext, ManifestEntry, StorageParameters
+from cleverfox.storage.records import parse_records
 from tests.agent.backup.support import Progress, make_tree, tree_of
 from tests.contract._fixtures_devices import create_device, create_item, create_job
 from tests.support.server import Partner, ServerProcess
@@ -65,10 +67,25 @@ class HttpUploader:
         return Committed(answer.json()["data"])
 
     def manifest(self, log_item_id: int) -> Iterator[ManifestEntry]:
-        raise NotImplementedError
+        answer = self.agent.get(f"/api/agent/logitems/{log_item_id}/manifest")
+        assert answer.status_code == 200, answer.text
+        for line in answer.text.splitlines():
+            entry = json.loads(line)
+            yield ManifestEntry(
+                entry["Path"],
+                entry["Mode"],
+                entry["Size"],
+                datetime.fromisoformat(entry["ModifiedUtc"].replace("Z", "+00:00")),
+                [bytes.fromhex(i) for i in entry["ChunkIds"]],
+            )
 
     def read_chunks(self, chunk_ids: Sequence[bytes]) -> Iterator[tuple[bytes, int, bytes]]:
-        raise NotImplementedError
+        answer = self.agent.post(
+            "/api/agent/chunks/read", json={"Ids": [i.hex() for i in chunk_ids]}
+        )
+        assert answer.status_code == 200, answer.text
+        for record in parse_records(answer.content):
+            yield bytes(record.chunk_id), record.codec, bytes(record.piece)
 
 
 def run(
@@ -149,3 +166,20 @@ def test_a_folder_backed_up_through_the_server_then_again_unchanged(
     assert again.bytes_uploaded == 0
     assert again.log_item["BackupFileSize"] == item["BackupFileSize"]
     assert again.log_item["BackupFileName"] == "Nightly-Docs-20261203-110000.zip"
+
+    # And back from the server, every chunk checked against its id.
+    with server.client(device["ApiKey"]) as agent:
+        restored = restore(
+            HttpUploader(agent),
+            log["LogItems"][0]["LogItemId"],
+            tmp_path / "from-server",
+            id_key=key_of(agent),
+        )
+    assert restored.files == 33
+    assert tree_of(tmp_path / "from-server") == tree_of(base)
+
+
+def key_of(agent: httpx.Client) -> bytes:
+    return base64.b64decode(
+        agent.post("/api/agent/checkin", json={}).json()["data"]["Storage"]["IdKey"]
+    )

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from cleverfox.agent.core.files import private_folder
+from cleverfox.agent.core.files import PRIVATE_FILE, private_folder
 
 STATE_NAME = "state.sqlite"
 KEEP_RUNS = 200
@@ -106,6 +106,7 @@ class AgentState:
         self.path = private_folder(data_folder) / STATE_NAME
         with self._connect() as db:
             db.executescript(_SCHEMA)
+        self.path.chmod(PRIVATE_FILE)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:

@@ -16,6 +16,7 @@ from cleverfox.agent.core.agent import INTERRUPTED, serve
 from cleverfox.agent.core.runner import COMPLETED, FAILED, NO_STORAGE, SKIPPED
 from cleverfox.agent.core.state import AgentState, PendingFinish
 from cleverfox.agent.model import ItemContext, ItemResult
+from cleverfox.client.agent import AgentClient
 from tests.agent.core.conftest import MakeAgent, due_job, produced, tokyo_wall
 from tests.contract._fixtures_devices import finish_run, start_run
 from tests.support.server import Partner, ServerProcess
@@ -130,21 +131,26 @@ def test_an_item_that_produced_nothing_fails_the_run(
     assert server_log(partner, result.log_id or 0)["ErrorMessages"].startswith("Item 0: no file")
 
 
-def test_cloud_copies_without_server_storage_fail_clearly(
-    make_agent: MakeAgent, partner: Partner, device: dict[str, Any]
+def test_cloud_copies_get_the_servers_storage_or_fail_clearly_without_it(
+    make_agent: MakeAgent, client: AgentClient, partner: Partner, device: dict[str, Any]
 ) -> None:
     due_job(partner, device, CloudKeepLast=3)
-    called: list[int] = []
+    seen: list[ItemContext] = []
 
     def backup(ctx: ItemContext) -> ItemResult:
-        called.append(1)
+        seen.append(ctx)
         return produced(ctx)
 
+    offered = client.checkin().storage
     (result,) = make_agent(backup).run_due()
 
-    # The server on main sends no Storage yet; once it does, this job uploads.
-    assert result.status == FAILED and called == []
-    assert result.messages == [f"Item 0: {NO_STORAGE}"]
+    if offered is None:  # a server without the storage endpoints (main before storage-upload)
+        assert result.status == FAILED and seen == []
+        assert result.messages[-1] == f"Item 0: {NO_STORAGE}"
+    else:
+        assert result.status == COMPLETED
+        (ctx,) = seen
+        assert ctx.uploader is not None and ctx.storage.id_key == offered.id_key
 
 
 def test_a_job_already_running_is_skipped(

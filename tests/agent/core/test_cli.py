@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import stat
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -327,3 +329,40 @@ def test_install_service_prints_what_it_would_install(cli: Cli, enrolled: Path) 
     refused = cli("install-service", "--enable", "--platform", "win32", "--config", str(enrolled))
     assert refused.returncode == 2
     one_error_line(refused)
+
+
+def test_run_is_a_service_that_runs_due_jobs_and_stops_on_sigterm(
+    environment: dict[str, str], enrolled: Path, partner: Partner, device: dict[str, Any]
+) -> None:
+    job = due_job(partner, device, CloudKeepLast=0, LocalKeepLast=0)
+    service = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "cleverfox",
+            "agent",
+            "run",
+            "--grace",
+            "5",
+            "--config",
+            str(enrolled),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        logs: list[dict[str, Any]] = []
+        while time.monotonic() < deadline and not logs:
+            found = partner.client.get("/api/logs", params={"JobId": job["JobId"]}).json()["data"]
+            logs = [log for log in found if log["JobStatus"] == "Failed"]
+            time.sleep(0.5)
+        assert logs, "the service did not run the due job"
+        service.send_signal(signal.SIGTERM)
+        assert service.wait(30) == 0, service.stderr.read() if service.stderr else ""
+    finally:
+        if service.poll() is None:
+            service.kill()
+            service.wait()

@@ -123,7 +123,7 @@ class Runner:
             started = self._client.start_log(
                 due.job_id, started_on=started_local, trigger=due.trigger
             )
-        except errors.Conflict as refused:
+        except (errors.Conflict, errors.NotFound) as refused:  # running, inactive, deleted
             log.info("job %s not started: %s", due.job_id, refused.message)
             return RunResult(due.job_id, None, SKIPPED, [refused.message])
         log_id = int(started["LogId"])

@@ -14,7 +14,7 @@ import platform
 import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -158,6 +158,19 @@ def backup_module(what: str) -> Any:
         ) from None
 
 
+NICENESS = 10
+
+
+def lower_priority() -> None:
+    """Run at low CPU priority (``nice`` 10 on POSIX), as a backup should. On Linux an I/O
+    priority not set explicitly follows the nice value where the I/O scheduler uses
+    priorities (BFQ); the systemd unit sets it explicitly. On Windows the task runs at
+    priority 7 (below normal)."""
+    if hasattr(os, "nice"):
+        with suppress(OSError):
+            os.nice(NICENESS)
+
+
 @dataclass
 class Running:
     """An agent opened for one command: its settings and parts (closed on exit)."""
@@ -178,6 +191,7 @@ def running_agent(
     path, settings = load_settings(given)
     redact = Redact([settings.api_key])
     with DataFolderLock(settings.data_folder):
+        lower_priority()
         handler = open_log_file(settings.data_folder, redact)
         client = client_of(settings)
         try:

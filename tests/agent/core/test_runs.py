@@ -4,6 +4,7 @@ test passes in (the backup part is another helper's)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -281,3 +282,31 @@ def test_the_service_lets_a_cancelled_run_finish_as_failed(
     (last,) = AgentState(data_folder).last_runs()
     lines = server_log(partner, last.log_id)["ErrorMessages"].splitlines()
     assert lines[:2] == ["Item 0: stopped", "cancelled: the agent was stopped during this run"]
+
+
+def test_an_items_password_never_reaches_the_error_messages(
+    make_agent: MakeAgent, partner: Partner, device: dict[str, Any]
+) -> None:
+    job = due_job(partner, device, items=0)
+    body = {
+        "JobId": job["JobId"],
+        "Name": "Sales DB",
+        "BackupTypeId": 2,
+        "ServerName": "db01",
+        "DatabaseName": "sales",
+        "AuthenticationMode": "S",
+        "Username": "backup",
+        "Password": "Tr0ub4dor&3",
+    }
+    made = partner.client.post("/api/jobitems", json=body)
+    assert made.status_code == 201, made.text
+
+    def leaky(ctx: ItemContext) -> ItemResult:
+        logging.getLogger("cleverfox.agent.db").info("connecting with %s", ctx.item["Password"])
+        raise RuntimeError(f"login failed for password {ctx.item['Password']}")
+
+    (result,) = make_agent(leaky).run_due()
+
+    messages = server_log(partner, result.log_id or 0)["ErrorMessages"]
+    assert result.status == FAILED and "Tr0ub4dor&3" not in messages
+    assert "connecting with ********" in messages

@@ -33,12 +33,19 @@ class Redact(logging.Filter):
     def add(self, *secrets: str | None) -> None:
         self.secrets.update(s for s in secrets if s)
 
+    def text(self, line: str) -> str:
+        """``line`` with every secret blanked."""
+        for secret in self.secrets:
+            line = line.replace(secret, MASK)
+        return line
+
     def filter(self, record: logging.LogRecord) -> bool:
         if self.secrets:
             message = record.getMessage()
-            for secret in self.secrets:
-                message = message.replace(secret, MASK)
-            record.msg, record.args = message, None
+            if record.exc_info:  # a traceback shows values too: fold it in, then blank
+                message += "\n" + logging.Formatter().formatException(record.exc_info)
+                record.exc_info, record.exc_text = None, None
+            record.msg, record.args = self.text(message), None
         return True
 
 

@@ -157,12 +157,14 @@ class Runner:
             for item in job.get("JobItems") or []:
                 if cancel.is_set():
                     break
-                self._redact.add(item.get("Password"), item.get("Username"))
+                # Passwords only: blanking a user name such as "sa" would garble every line.
+                self._redact.add(item.get("Password"))
                 results.append(
                     self._item(current, job, item, check_in, started_local, zone, progress, cancel)
                 )
             progress.finish()
-            status, messages = outcome(job, results, cancel.is_set())
+            status, said = outcome(job, results, cancel.is_set())
+            messages = [self._redact.text(line) for line in said]
             tail_lines = list(tail.lines) if status == FAILED else []
         for line in messages:
             log.warning("run %s: %s", current.log_id, line)

@@ -22,6 +22,7 @@ _ADMINISTRATION = "cleverfox.cli.operator.admin"
 _KEYRING = "cleverfox.cli.operator.secret"
 _STORAGE = "cleverfox.cli.operator.storage"
 _API = "cleverfox.cli.api"
+_AGENT = "cleverfox.cli.agent"
 
 OPERATOR_COMMANDS = {
     "serve": Lazy(_SERVING, "Serve the API over HTTPS until SIGTERM/SIGINT."),
@@ -67,15 +68,20 @@ API_COMMANDS = {
 }
 """The partner's API commands (cli/api): they import the SDK only."""
 
+AGENT_COMMANDS = {
+    "agent": Lazy(_AGENT, "The backup agent of this device: enrol, run jobs, restore."),
+}
+"""agent.md §2: the device's agent (cli/agent): it imports the agent and the SDK, not the server."""
+
 
 @click.group(
     cls=LazyGroup,
-    lazy={**OPERATOR_COMMANDS, **API_COMMANDS},
+    lazy={**OPERATOR_COMMANDS, **API_COMMANDS, **AGENT_COMMANDS},
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="cleverfox")
 def cli() -> None:
-    """CleverFox Backup: run and administer a server, or use its API."""
+    """CleverFox Backup: run and administer a server, use its API, or run a device's agent."""
 
 
 def main() -> None:

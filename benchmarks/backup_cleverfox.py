@@ -21,7 +21,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from benchmarks.backup_measure import (
@@ -34,7 +34,14 @@ from benchmarks.backup_measure import (
 )
 from benchmarks.backup_report import CLEVERFOX, Step
 from benchmarks.backup_tools import Session, Workspace, installed_version
-from benchmarks.servers import UVICORN, RunningServer, new_partner, running, sqlite_engine
+from benchmarks.servers import (
+    UVICORN,
+    RunningServer,
+    cpu_seconds,
+    new_partner,
+    running,
+    sqlite_engine,
+)
 from cleverfox.client import Client, JobStatus
 from cleverfox.server.kit.tls import ensure_certificate
 
@@ -162,26 +169,38 @@ class _AgentSession:
 
     def backup(self, step: str) -> Step:
         command = [*cleverfox_command(), "agent", "backup", str(self.device.job_id)]
-        seconds, peak, server_peak = self._measure(step, [*command, "--config", str(self.config)])
+        measured = self._measure(step, [*command, "--config", str(self.config)])
         uploaded = self._finished_log()
-        return Step(step, seconds, peak, server_peak, self._stored(), uploaded)
+        return replace(measured, stored=self._stored(), uploaded=uploaded)
 
     def restore(self, target: Path) -> Step:
         if self.log_item_id is None:
             raise StepFailed("no Log Item to restore: no backup completed")
         command = [*cleverfox_command(), "agent", "restore", str(self.log_item_id)]
         command += ["--to", str(target), "--config", str(self.config)]
-        seconds, peak, server_peak = self._measure("restore", command)
-        return Step("restore", seconds, peak, server_peak, self._stored(), None)
+        return replace(self._measure("restore", command), stored=self._stored())
 
-    def _measure(self, step: str, command: list[str]) -> tuple[float, int, int]:
+    def _measure(self, step: str, command: list[str]) -> Step:
+        """The agent's process measured, and the server's CPU and peak RSS meanwhile."""
         pid = self.server.process.pid
         self.work.settle()
         reset_peak(pid)
         log = self.work.log("cleverfox", step)
+        cpu_before = cpu_seconds(pid)
         with sampling(pid) as server:
             measured = run_measured(command, environment=self.environment, log=log)
-        return measured.seconds, measured.peak_rss, max(server.peak, tree_peak(pid))
+        cpu_after = cpu_seconds(pid)
+        server_cpu = None
+        if cpu_before is not None and cpu_after is not None:
+            server_cpu = cpu_after - cpu_before
+        return Step(
+            step,
+            measured.seconds,
+            measured.cpu_seconds,
+            measured.peak_rss,
+            server_cpu_seconds=server_cpu,
+            server_peak_rss=max(server.peak, tree_peak(pid)),
+        )
 
     def _finished_log(self) -> int | None:
         """The job's newest Log: Completed, or StepFailed with its errors; its upload."""

@@ -35,9 +35,10 @@ class StepFailed(Exception):
 
 @dataclass(frozen=True)
 class Measured:
-    """One command run to its end: how long it took, its peak RSS, what it printed."""
+    """One command run to its end: how long it took, its CPU, its peak RSS, its output."""
 
     seconds: float
+    cpu_seconds: float
     peak_rss: int  # bytes
     stdout: str
 
@@ -70,16 +71,24 @@ def run_measured(
             list(command), stdout=out, stderr=err, env=dict(environment), cwd=cwd
         )
         with sampling(process.pid) as sampler:
-            try:
-                status = process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-                raise StepFailed(f"{Path(command[0]).name} ran over {timeout:.0f} s") from None
+            status, cpu = _wait(process, timeout)
         seconds = time.perf_counter() - started
     if status != 0:
         raise StepFailed(f"{Path(command[0]).name} exited {status}: {last_line(log)}")
-    return Measured(seconds, sampler.peak, log.read_text(errors="replace"))
+    return Measured(seconds, cpu, sampler.peak, log.read_text(errors="replace"))
+
+
+def _wait(process: subprocess.Popen[bytes], timeout: float) -> tuple[int, float]:
+    """The exit status and CPU seconds (user + system, with the children it waited for)
+    of ``process``, from ``wait4``; killed after ``timeout`` seconds."""
+    timer = threading.Timer(timeout, process.kill)
+    timer.start()
+    try:
+        _, status, usage = os.wait4(process.pid, 0)
+    finally:
+        timer.cancel()
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return process.returncode, usage.ru_utime + usage.ru_stime
 
 
 def last_line(log: Path) -> str:

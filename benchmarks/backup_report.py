@@ -35,7 +35,9 @@ class Step:
 
     name: str
     seconds: float
+    cpu_seconds: float
     peak_rss: int
+    server_cpu_seconds: float | None = None
     server_peak_rss: int | None = None
     stored: int | None = None
     uploaded: int | None = None
@@ -82,7 +84,9 @@ def _setting(setting: Setting) -> str:
     return (
         f"Corpus: {setting.corpus}, copied afresh to the same path for each tool. Change: "
         f"`modify_corpus.py` in place on that copy ({setting.change}). Each step is one "
-        f"process measured whole; {cache}. Peak RSS, sampled from `/proc` every 0.1 s: the "
+        f"process measured whole; {cache}. CPU: user + system seconds of the process and "
+        "its children (`wait4`; the server's from `/proc`), steadier than wall time on a "
+        "shared machine. Peak RSS, sampled from `/proc` every 0.1 s: the "
         "larger of the kernel's high-water mark (`VmHWM`) of one process and the largest sum "
         "of `VmRSS` over the process tree; the server's mark is reset at each step. Stored: "
         "the repository's files (apparent size; CleverFox: the server's `storage/` and its "
@@ -108,7 +112,9 @@ def _step_table(name: str, runs: Sequence[ToolRun]) -> str:
         "tool",
         "wall s",
         f"/ restic (target ≤ {TIME_TARGETS[name]:.2f})",
+        "CPU s",
         "peak RSS MiB",
+        "server CPU s",
         "server peak RSS MiB",
     ]
     if backup:
@@ -126,14 +132,16 @@ def _step_table(name: str, runs: Sequence[ToolRun]) -> str:
 def _row(
     run: ToolRun, step: Step | None, restic: Step | None, borg: Step | None, backup: bool
 ) -> list[str]:
-    width = 7 if backup else 4
+    width = 9 if backup else 6
     if step is None:
         return [run.tool, *(["n/a"] * width)]
     row = [
         run.tool,
         f"{step.seconds:,.1f}",
         _ratio(step.seconds, restic.seconds if restic else None),
+        f"{step.cpu_seconds:,.1f}",
         mib(step.peak_rss),
+        "n/a" if step.server_cpu_seconds is None else f"{step.server_cpu_seconds:,.1f}",
         mib(step.server_peak_rss),
     ]
     if backup:

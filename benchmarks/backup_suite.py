@@ -47,7 +47,10 @@ def run(options: Options) -> str:
         return f"Not run: no `shared/bench/{MAKE_CORPUS}` above {REPO_ROOT}.\n"
     with tempfile.TemporaryDirectory(prefix="cleverfox_bench_backup_") as tmp:
         root = Path(tmp)
-        pristine = _pristine(scripts, options, root)
+        try:
+            pristine, origin = _pristine(scripts, options, root)
+        except (subprocess.CalledProcessError, OSError) as failed:
+            return f"Not run: the corpus could not be built at {options.corpus}: {failed}.\n"
         work = Workspace(root, root / "corpus", cold=drop_page_cache())
         change = ""
         runs = []
@@ -57,8 +60,7 @@ def run(options: Options) -> str:
             runs.append(result)
         size = folder_size(pristine)
         corpus = (
-            f"{size.files:,} files, {size.apparent / MIB:,.0f} MiB "
-            f"(`{MAKE_CORPUS} --scale {options.scale:g}`) at `{work.corpus}`"
+            f"{size.files:,} files, {size.apparent / MIB:,.0f} MiB ({origin}) at `{work.corpus}`"
         )
     setting = Setting(corpus, change or "not run", work.cold)
     return backup_report.section(setting, runs)
@@ -81,16 +83,17 @@ def find_scripts(start: Path) -> Path | None:
     return None
 
 
-def _pristine(scripts: Path, options: Options, root: Path) -> Path:
-    """The corpus as built: ``--corpus`` reused when it holds files, else built there."""
+def _pristine(scripts: Path, options: Options, root: Path) -> tuple[Path, str]:
+    """The corpus as built, and where it came from: ``--corpus`` reused when it holds
+    files, else built (there, or in the run's folder)."""
     target = options.corpus or root / "pristine"
     if target.is_dir() and any(target.iterdir()):
         print(f"backup: reusing the corpus at {target}", flush=True)
-        return target
+        return target, f"reused from `{target}`"
     print(f"backup: building the corpus at {target} (scale {options.scale:g})", flush=True)
     command = [sys.executable, str(scripts / MAKE_CORPUS), str(target)]
     subprocess.run([*command, "--scale", str(options.scale)], check=True)  # noqa: S603
-    return target
+    return target, f"`{MAKE_CORPUS} --scale {options.scale:g}`"
 
 
 def run_tool(tool: Tool, work: Workspace, pristine: Path, scripts: Path) -> tuple[ToolRun, str]:
@@ -132,8 +135,11 @@ def _modify(scripts: Path, corpus: Path) -> str:
         [sys.executable, str(scripts / MODIFY_CORPUS), str(corpus), CHANGED_SHARE],
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
+    if done.returncode != 0:
+        lines = done.stderr.strip().splitlines() or ["(no output)"]
+        raise StepFailed(f"{MODIFY_CORPUS} exited {done.returncode}: {lines[-1][:300]}")
     return done.stdout.strip().splitlines()[-1] if done.stdout.strip() else "no summary"
 
 

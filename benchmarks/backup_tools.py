@@ -138,12 +138,21 @@ class _RepositorySession:
         before = folder_size(self.repository).apparent
         measured = self._measure(step, command)
         after = folder_size(self.repository).apparent
-        return Step(step, measured.seconds, measured.peak_rss, None, after, after - before)
+        return Step(
+            step,
+            measured.seconds,
+            measured.cpu_seconds,
+            measured.peak_rss,
+            stored=after,
+            uploaded=after - before,
+        )
 
     def _restore_step(self, command: list[str], cwd: Path | None = None) -> Step:
         measured = self._measure("restore", command, cwd)
         stored = folder_size(self.repository).apparent
-        return Step("restore", measured.seconds, measured.peak_rss, None, stored, None)
+        return Step(
+            "restore", measured.seconds, measured.cpu_seconds, measured.peak_rss, stored=stored
+        )
 
 
 class Restic:

@@ -20,10 +20,10 @@ SETTING = Setting("3,010 files, 228 MiB at `/tmp/x/corpus`", "files=3010 modifie
 def _run(tool: str, seconds: tuple[float, float, float, float], stored: int, rss: int) -> ToolRun:
     first, unchanged, changed, restore = seconds
     steps = (
-        Step("first", first, rss, 200 * MIB, stored, stored),
-        Step("unchanged", unchanged, rss, 150 * MIB, stored, 0),
-        Step("changed", changed, rss, 150 * MIB, stored + MIB, MIB),
-        Step("restore", restore, rss, 120 * MIB, stored + MIB, None),
+        Step("first", first, first / 2, rss, 3.0, 200 * MIB, stored, stored),
+        Step("unchanged", unchanged, unchanged / 2, rss, 0.5, 150 * MIB, stored, 0),
+        Step("changed", changed, changed / 2, rss, 1.0, 150 * MIB, stored + MIB, MIB),
+        Step("restore", restore, restore / 2, rss, 2.5, 120 * MIB, stored + MIB, None),
     )
     return ToolRun(tool, f"{tool} 1.0", (f"{tool} backup CORPUS",), steps, None, "match")
 
@@ -45,8 +45,8 @@ def test_ratios_are_against_restic_for_time_and_borg_for_stored() -> None:
 
     first = _table_row(text, "First backup", CLEVERFOX)
     assert first[:3] == [CLEVERFOX, "5.0", "0.50"]
-    assert first[3:5] == ["60.0", "200.0"]  # agent and server peak RSS, MiB
-    assert first[5:] == ["84.0", "84.0", "1.05"]  # uploaded, stored, stored / borg
+    assert first[3:7] == ["2.5", "60.0", "3.0", "200.0"]  # CPU s, RSS MiB: agent, server
+    assert first[7:] == ["84.0", "84.0", "1.05"]  # uploaded, stored, stored / borg
     assert _table_row(text, "First backup", BORG)[2] == "1.20"
     assert _table_row(text, "First backup", RESTIC)[2] == "1.00"
     assert _table_row(text, "Full restore into an empty folder", CLEVERFOX)[2] == "0.62"
@@ -72,10 +72,10 @@ def test_a_tool_not_available_is_a_row_that_says_so() -> None:
     missing = ToolRun(CLEVERFOX, "", ("cleverfox agent backup JOB_ID",), problem="not available: x")
     text = section(SETTING, [missing, RESTIC_RUN, BORG_RUN])
 
-    assert _table_row(text, "First backup", CLEVERFOX) == [CLEVERFOX, *["n/a"] * 7]
+    assert _table_row(text, "First backup", CLEVERFOX) == [CLEVERFOX, *["n/a"] * 9]
     assert _table_row(text, "Full restore into an empty folder", CLEVERFOX) == [
         CLEVERFOX,
-        *["n/a"] * 4,
+        *["n/a"] * 6,
     ]
     assert "| First backup: wall / restic | ≤ 0.70 | not measured | — |" in text
     assert "CleverFox was not measured in full: not available: x." in text

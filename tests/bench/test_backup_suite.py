@@ -10,11 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from benchmarks import backup_cleverfox, backup_suite, run
+from benchmarks import backup_cleverfox, backup_suite, load, run
 from benchmarks.backup_measure import StepFailed, folder_size, run_measured
 from benchmarks.backup_report import BORG, MIB, RESTIC, STEPS
 from benchmarks.backup_tools import Borg, Restic, Tool, Workspace
+from benchmarks.measure import Options
 from benchmarks.servers import REPO_ROOT
+
+from cleverfox.client import Client
+from tests.support.server import Partner, ServerProcess
 
 pytestmark = pytest.mark.sqlite_only  # no database: once is enough
 
@@ -73,6 +77,16 @@ def test_peak_rss_of_a_real_process(tmp_path: Path) -> None:
     )
     assert 96 * MIB <= measured.peak_rss < 200 * MIB
     assert 0.5 <= measured.seconds < 30
+    assert 0 < measured.cpu_seconds < measured.seconds  # it slept most of the time
+
+
+def test_cpu_counts_the_children_a_tool_waits_for(tmp_path: Path) -> None:
+    spin = "import time; end = time.process_time() + 0.4\nwhile time.process_time() < end: pass"
+    parent = f"import subprocess, sys; subprocess.run([sys.executable, '-c', {spin!r}])"
+    measured = run_measured(
+        [sys.executable, "-c", parent], environment=dict(os.environ), log=tmp_path / "cpu.log"
+    )
+    assert measured.cpu_seconds >= 0.4
 
 
 def test_peak_rss_counts_the_worker_processes_of_a_tool(tmp_path: Path) -> None:
@@ -220,3 +234,44 @@ def test_a_baseline_runs_every_step_and_restores_the_changed_corpus(
     assert result.restore_check and result.restore_check.endswith("(match)")
     assert not (tmp_path / f"repo-{tool.name}").exists()  # removed after the run
     shutil.rmtree(work.corpus)
+
+
+# ---- the CleverFox half's setup, against a real server ---------------------------------
+
+
+def test_the_benchmark_job_is_made_through_the_api(
+    server: ServerProcess, partner: Partner, tmp_path: Path
+) -> None:
+    with Client(server.url, partner.api_key, fingerprint=server.fingerprint) as client:
+        device = backup_cleverfox._provision(client, partner.partner_id, tmp_path)
+
+        job = client.jobs.get(device.job_id)
+        (item,) = client.job_items.list(job_id=device.job_id)
+        made = client.devices.get(device.device_id)
+    assert (job.device_id, job.cloud_keep_last, job.local_keep_last) == (device.device_id, 10, 0)
+    assert (item.backup_type_id, item.base_folder, item.include_sub_folders) == (
+        1,
+        str(tmp_path),
+        True,
+    )
+    assert item.search_patterns == "*"
+    assert device.api_key == made.api_key and len(device.api_key) > 20
+
+
+def test_a_corpus_that_cannot_be_built_is_a_sentence(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    options = Options(
+        seconds=1,
+        rounds=1,
+        warmup=0,
+        postgres_url="",
+        engines=(),
+        generator=load.choose("python"),
+        corpus=blocked / "corpus",
+        tools=("restic",),
+    )
+    if SCRIPTS is None:
+        pytest.skip("no shared/bench/ above the repository")
+    text = backup_suite.run(options)
+    assert text.startswith(f"Not run: the corpus could not be built at {blocked / 'corpus'}: ")

@@ -48,6 +48,7 @@ from cleverfox.server.kit.tls import ensure_certificate
 AGENT_COMMANDS = ("enrol", "backup", "restore")
 FILE_BACKUP_TYPE = 1
 LARGE_PLAN = 3  # 50 devices, 2,500 GB: no limit in the way
+DATA_OPTIONS = ("--data-dir", "--data-folder")  # enrol's option for the agent's data folder
 DATABASE_FILES = ("cleverfox.db", "cleverfox.db-wal", "cleverfox.db-shm")
 
 
@@ -161,10 +162,11 @@ class _AgentSession:
         command += ["--fingerprint", fingerprint, "--key", self.device.api_key]
         command += ["--config", str(self.config)]
         enrol_help = _help("agent", "enrol")
-        if enrol_help is not None and "--data-folder" in enrol_help.stdout:
+        option = next((o for o in DATA_OPTIONS if enrol_help and o in enrol_help.stdout), None)
+        if option is not None:
             # As root the default is /var/lib/cleverfox/agent: shared, and a stale files
             # cache there would make a "first" backup look unchanged.
-            command += ["--data-folder", str(self.work.folder("agent-data"))]
+            command += [option, str(self.work.folder("agent-data"))]
         run_measured(command, environment=self.environment, log=self.work.log("cleverfox", "enrol"))
 
     def backup(self, step: str) -> Step:

@@ -65,6 +65,7 @@ class Setting:
     corpus: str  # "N files, X MiB at PATH (make_corpus.py --scale F)"
     change: str  # modify_corpus.py's summary line
     cold: bool
+    warm_asked: bool = False  # --warm
 
 
 def section(setting: Setting, runs: Sequence[ToolRun]) -> str:
@@ -76,17 +77,19 @@ def section(setting: Setting, runs: Sequence[ToolRun]) -> str:
 
 
 def _setting(setting: Setting) -> str:
-    cache = (
-        "the page cache was dropped before every timed step (cold: every tool reads from disk)"
-        if setting.cold
-        else "the page cache could not be dropped (not root): every step ran warm"
-    )
+    if setting.cold:
+        cache = "the page cache was dropped before every timed step (cold: every tool reads "
+        cache += "from disk, its own program files included)"
+    elif setting.warm_asked:
+        cache = "the page cache was kept (`--warm`): every step ran warm"
+    else:
+        cache = "the page cache could not be dropped (not root): every step ran warm"
     return (
         f"Corpus: {setting.corpus}, copied afresh to the same path for each tool. Change: "
         f"`modify_corpus.py` in place on that copy ({setting.change}). Each step is one "
         f"process measured whole; {cache}. CPU: user + system seconds of the process and "
-        "its children (`wait4`; the server's from `/proc`), steadier than wall time on a "
-        "shared machine. Peak RSS, sampled from `/proc` every 0.1 s: the "
+        "the children it waited for (`wait4`; the server's from `/proc`), steadier than "
+        "wall time on a shared machine. Peak RSS, sampled from `/proc` every 0.1 s: the "
         "larger of the kernel's high-water mark (`VmHWM`) of one process and the largest sum "
         "of `VmRSS` over the process tree; the server's mark is reset at each step. Stored: "
         "the repository's files (apparent size; CleverFox: the server's `storage/` and its "

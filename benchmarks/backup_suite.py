@@ -51,7 +51,7 @@ def run(options: Options) -> str:
             pristine, origin = _pristine(scripts, options, root)
         except (subprocess.CalledProcessError, OSError) as failed:
             return f"Not run: the corpus could not be built at {options.corpus}: {failed}.\n"
-        work = Workspace(root, root / "corpus", cold=drop_page_cache())
+        work = Workspace(root, root / "corpus", cold=not options.warm and drop_page_cache())
         change = ""
         runs = []
         for tool in tools(options.tools):
@@ -62,7 +62,7 @@ def run(options: Options) -> str:
         corpus = (
             f"{size.files:,} files, {size.apparent / MIB:,.0f} MiB ({origin}) at `{work.corpus}`"
         )
-    setting = Setting(corpus, change or "not run", work.cold)
+    setting = Setting(corpus, change or "not run", work.cold, options.warm)
     return backup_report.section(setting, runs)
 
 

@@ -3,9 +3,9 @@
 ``make bench`` runs ``python -m benchmarks.run --output docs/benchmarks.md``, which runs the
 suites of ``all``: ``api`` and ``stacks`` (issue 2), ``logs`` (issue 3, ``benchmarks.logs``),
 ``sdk`` (issue 4), ``startup`` (issue 9) and ``backup`` (issue 11: the agent against restic and
-borg; ``--scale``, ``--corpus`` and ``--tools`` are its options). ``profile`` (py-spy) runs
-only when asked for. Each suite rewrites only its own section of the output (see
-``benchmarks.report``), headed by the date, the command and the machine.
+borg; ``--scale``, ``--corpus``, ``--tools`` and ``--warm`` are its options). ``profile``
+(py-spy) runs only when asked for. Each suite rewrites only its own section of the output
+(see ``benchmarks.report``), headed by the date, the command and the machine.
 
 Adding a suite: write a module with ``run(options: Options) -> str`` returning its Markdown
 section, and name it in ``SUITES``. Suites are imported only when they run, so one suite's
@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         scale=args.scale,
         corpus=args.corpus,
         tools=args.tools,
+        warm=args.warm,
     )
     names = ALL if args.suite == "all" else (args.suite,)
     command = ["python", "-m", "benchmarks.run", *(sys.argv[1:] if argv is None else argv)]
@@ -133,6 +134,11 @@ def _parser() -> argparse.ArgumentParser:
         type=_tools,
         default=("cleverfox", "restic", "borg"),
         help="comma list of cleverfox, restic, borg (default: all three)",
+    )
+    backup.add_argument(
+        "--warm",
+        action="store_true",
+        help="keep the page cache between steps (default: drop it before each, when root)",
     )
     return parser
 

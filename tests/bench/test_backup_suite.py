@@ -281,3 +281,22 @@ def test_a_corpus_that_cannot_be_built_is_a_sentence(tmp_path: Path) -> None:
         pytest.skip("no shared/bench/ above the repository")
     text = backup_suite.run(options)
     assert text.startswith(f"Not run: the corpus could not be built at {blocked / 'corpus'}: ")
+
+
+def test_cpu_counts_workers_nobody_waits_for(tmp_path: Path) -> None:
+    # A forkserver's workers are its children, not the tool's: wait4 never sees their CPU.
+    script = (
+        "import multiprocessing as mp, time\n"
+        "def spin(_):\n"
+        "    end = time.process_time() + 0.5\n"
+        "    while time.process_time() < end: pass\n"
+        "if __name__ == '__main__':\n"
+        "    with mp.get_context('forkserver').Pool(2) as pool: pool.map(spin, range(2))\n"
+    )
+    (tmp_path / "workers.py").write_text(script)
+    measured = run_measured(
+        [sys.executable, str(tmp_path / "workers.py")],
+        environment=dict(os.environ),
+        log=tmp_path / "workers.log",
+    )
+    assert measured.cpu_seconds >= 0.8

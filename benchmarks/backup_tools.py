@@ -121,13 +121,13 @@ def _missing_program(program: str, package: str) -> str | None:
 class _RepositorySession:
     """Steps against a local repository: measured, then the repository's size."""
 
-    def __init__(self, work: Workspace, tool: str, repository: Path, environment: dict[str, str]):
-        self.work, self.tool, self.repository, self.environment = (
-            work,
-            tool,
-            repository,
-            environment,
-        )
+    def __init__(
+        self, work: Workspace, tool: str, repository: Path, environment: dict[str, str]
+    ) -> None:
+        self.work = work
+        self.tool = tool
+        self.repository = repository
+        self.environment = environment
 
     def _measure(self, step: str, command: list[str], cwd: Path | None = None) -> Measured:
         self.work.settle()

@@ -72,6 +72,11 @@ $(BENCH_STAMP): $(STAMP)
 	@command -v wrk >/dev/null || (command -v apt-get >/dev/null && \
 		(apt-get install -y -qq wrk >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null 2>&1))) || \
 		echo "wrk is not available; the benchmark uses its built-in load generator"
+	@# The backup suite's baselines (issue 11): Debian's restic and borgbackup.
+	@(command -v restic >/dev/null && command -v borg >/dev/null) || (command -v apt-get >/dev/null && \
+		(apt-get install -y -qq restic borgbackup >/dev/null 2>&1 || \
+		(apt-get update -qq && apt-get install -y -qq restic borgbackup >/dev/null 2>&1))) || \
+		echo "restic or borg is not available; the backup suite reports it as not measured"
 	touch $(BENCH_STAMP)
 
 bench: $(BENCH_STAMP)

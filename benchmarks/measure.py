@@ -7,6 +7,7 @@ import json
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from benchmarks.ceiling_app import CEILING_PATH
 from benchmarks.load import LoadGenerator, Measurement, Target
@@ -29,6 +30,13 @@ class Options:
     postgres_url: str
     engines: tuple[str, ...]
     generator: LoadGenerator
+    # The backup suite's corpus (issue 11): make_corpus.py --scale, and where to keep it
+    # between runs (None: built in a temporary folder and removed); the tools it compares;
+    # whether its steps run warm.
+    scale: float = 1.0
+    corpus: Path | None = None
+    tools: tuple[str, ...] = ("cleverfox", "restic", "borg")
+    warm: bool = False  # keep the page cache between steps (default: drop it, when root)
 
 
 @dataclass(frozen=True)

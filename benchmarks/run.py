@@ -2,9 +2,10 @@
 
 ``make bench`` runs ``python -m benchmarks.run --output docs/benchmarks.md``, which runs the
 suites of ``all``: ``api`` and ``stacks`` (issue 2), ``logs`` (issue 3, ``benchmarks.logs``),
-``sdk`` (issue 4) and ``startup`` (issue 9). ``profile`` (py-spy) runs only when asked
-for. Each suite rewrites only its own section of the output (see ``benchmarks.report``),
-headed by the date, the command and the machine.
+``sdk`` (issue 4), ``startup`` (issue 9) and ``backup`` (issue 11: the agent against restic and
+borg; ``--scale``, ``--corpus``, ``--tools`` and ``--warm`` are its options). ``profile``
+(py-spy) runs only when asked for. Each suite rewrites only its own section of the output
+(see ``benchmarks.report``), headed by the date, the command and the machine.
 
 Adding a suite: write a module with ``run(options: Options) -> str`` returning its Markdown
 section, and name it in ``SUITES``. Suites are imported only when they run, so one suite's
@@ -35,8 +36,9 @@ SUITES: dict[str, str | None] = {
     "startup": "benchmarks.startup_suite:run",  # issue 9: the command line's start-up
     "downloads": "benchmarks.storage_download:run",  # issue 10: a 1 GiB download vs cat
     "presenters": "benchmarks.presenters_suite:run",  # issue 9: one presenter per resource
+    "backup": "benchmarks.backup_suite:run",  # issue 11: agent vs restic and borg
 }
-ALL = ("api", "stacks", "logs", "sdk", "startup", "downloads", "presenters")
+ALL = ("api", "stacks", "logs", "sdk", "startup", "downloads", "presenters", "backup")
 TITLES = {
     "api": "API: companies against the ceiling (issue 2)",
     "stacks": "Server stacks (issue 2)",
@@ -46,12 +48,15 @@ TITLES = {
     "startup": "Command line start-up (issue 9)",
     "downloads": "Storage: downloading a backup file (issue 10)",
     "presenters": "Presenters: pages of 100 with their embedded objects (issue 9)",
+    "backup": "Backup: the agent against restic and borg (issue 11)",
 }
+TOOLS = ("cleverfox", "restic", "borg")  # the backup suite's, in the order they run
 CLIENTS = {
     "sdk": "none: this process is the client measured",
     "startup": "none: each command is a process started and timed whole",
     "downloads": "httpx, one streamed download",
     "presenters": "none: measured in process, on the server's database",
+    "backup": "none: each backup tool is a process started and measured whole",
 }  # suites that bring their own
 
 
@@ -65,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         postgres_url=args.postgres_url,
         engines=tuple(args.engines.split(",")),
         generator=generator,
+        scale=args.scale,
+        corpus=args.corpus,
+        tools=args.tools,
+        warm=args.warm,
     )
     names = ALL if args.suite == "all" else (args.suite,)
     command = ["python", "-m", "benchmarks.run", *(sys.argv[1:] if argv is None else argv)]
@@ -117,7 +126,47 @@ def _parser() -> argparse.ArgumentParser:
         default="auto",
         help="auto: wrk when installed (apt-get install wrk), else benchmarks.loadgen",
     )
+    backup = parser.add_argument_group("backup suite")
+    backup.add_argument(
+        "--scale", type=_scale, default=1.0, help="corpus size (1: ~1 GiB, 0.05: a quick run)"
+    )
+    backup.add_argument(
+        "--corpus",
+        type=Path,
+        help="keep the corpus here: built when missing, reused as it is when present",
+    )
+    backup.add_argument(
+        "--tools",
+        type=_tools,
+        default=("cleverfox", "restic", "borg"),
+        help="comma list of cleverfox, restic, borg (default: all three)",
+    )
+    backup.add_argument(
+        "--warm",
+        action="store_true",
+        help="keep the page cache between steps (default: drop it before each, when root)",
+    )
     return parser
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.001 <= value <= 10:
+        raise argparse.ArgumentTypeError(f"scale must be between 0.001 and 10, not {text}")
+    return value
+
+
+def _tools(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(name.strip().lower() for name in text.split(",") if name.strip()))
+    unknown = [name for name in names if name not in TOOLS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown tool {', '.join(unknown) or '(none given)'}; choose from {', '.join(TOOLS)}"
+        )
+    return names
 
 
 if __name__ == "__main__":

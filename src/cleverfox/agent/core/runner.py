@@ -192,7 +192,7 @@ class Runner:
         context = ItemContext(
             log_id=current.log_id,
             job=job,
-            item=item,
+            item=with_engine_id(item),
             started_on=started_local,
             time_zone=zone,
             storage=self.storage_parameters(check_in),
@@ -318,3 +318,13 @@ def error_lines(messages: Sequence[str], tail: Sequence[str]) -> list[str]:
             break
         kept.append(line)
     return kept
+
+
+def with_engine_id(item: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The check-in's JobItem with ``EngineId`` at the top, as ``ItemContext.item`` promises:
+    the wire carries it inside ``BackupType`` only."""
+    if item.get("EngineId"):
+        return item
+    backup_type = item.get("BackupType")
+    engine = backup_type.get("EngineId") if isinstance(backup_type, Mapping) else None
+    return {**item, "EngineId": engine} if engine else item

@@ -12,7 +12,7 @@ import os
 import random
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -199,8 +199,14 @@ def log_of(partner: Partner, log_id: int) -> dict[str, Any]:
 
 
 def logs_of_job(partner: Partner, job_id: int) -> list[dict[str, Any]]:
-    answer = partner.client.get("/api/logs", params={"JobId": job_id, "PageSize": 100})
-    return list(created(answer))
+    return listed(partner.client.get("/api/logs", params={"JobId": job_id, "PageSize": 100}))
+
+
+def listed(response: httpx.Response) -> list[dict[str, Any]]:
+    """A list answer's ``data``."""
+    assert response.status_code == 200, response.text
+    data: list[dict[str, Any]] = response.json()["data"]
+    return data
 
 
 def download(partner: Partner, log_item_id: int, kind: str = "backupfile") -> bytes:
@@ -212,7 +218,7 @@ def download(partner: Partner, log_item_id: int, kind: str = "backupfile") -> by
 
 
 @pytest.fixture
-def tree_root(tmp_path: Path) -> Iterator[Path]:
+def tree_root(tmp_path: Path) -> Path:
     root = tmp_path / "source"
     root.mkdir()
-    yield root
+    return root

@@ -14,7 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from tests.contract._fixtures_devices import created
-from tests.e2e.conftest import AgentCli, MakeJob, download, log_of, logs_of_job, read_tree
+from tests.e2e.conftest import (
+    AgentCli,
+    MakeJob,
+    download,
+    listed,
+    log_of,
+    logs_of_job,
+    read_tree,
+)
 from tests.support.server import Partner
 
 MiB = 1 << 20
@@ -71,5 +79,4 @@ def test_kill_9_mid_upload_then_the_next_start_finishes_it_and_reuses_chunks(
 
 
 def logs_of_job_running(partner: Partner, job_id: int) -> list[dict[str, Any]]:
-    answer = partner.client.get("/api/logs", params={"JobId": job_id, "JobStatus": "Running"})
-    return list(created(answer))
+    return listed(partner.client.get("/api/logs", params={"JobId": job_id, "JobStatus": "Running"}))

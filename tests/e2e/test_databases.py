@@ -11,7 +11,6 @@ from io import BytesIO
 from pathlib import Path
 from typing import Any
 
-
 from tests.agent.db.databases import (
     POSTGRES_ADMIN,
     Scratch,
@@ -42,7 +41,12 @@ MARKER = "e2e-marker-ünïcode"
 
 
 def database_job(
-    partner: Partner, file_job: MakeJob, tmp_path: Path, type_id: int, port: int, scratch: Scratch,
+    partner: Partner,
+    file_job: MakeJob,
+    tmp_path: Path,
+    type_id: int,
+    port: int,
+    scratch: Scratch,
     **item: Any,
 ) -> dict[str, Any]:
     """A job with one database item of ``scratch`` (password authentication)."""
@@ -162,4 +166,3 @@ def test_a_dump_tool_that_fails_fails_the_run_with_its_message_and_no_credential
     log_files = list(agent.data_dir.rglob("*.log*"))
     for path in log_files:
         assert postgres_scratch.password not in path.read_text(errors="replace")
-

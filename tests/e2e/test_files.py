@@ -7,12 +7,15 @@ import json
 import shutil
 import subprocess
 import zipfile
+from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from cleverfox.server.kit.datetimes import utcnow
+from tests.contract._fixtures_devices import wall
 from tests.e2e.conftest import (
     AgentCli,
     MakeJob,
@@ -125,11 +128,6 @@ def test_the_download_opens_with_bsdtar_and_restore_gives_the_same_bytes(
 def test_once_runs_a_due_job_and_a_run_now_request(
     agent: AgentCli, file_job: MakeJob, partner: Partner, tree_root: Path, tmp_path: Path
 ) -> None:
-    from datetime import timedelta
-
-    from cleverfox.server.kit.datetimes import utcnow
-    from tests.contract._fixtures_devices import wall
-
     tree = make_tree(tree_root, files=12, seed=3)
     due = file_job(tree_root, NextRunOn=wall(utcnow() - timedelta(minutes=5)), Name="Due")
     later = file_job(tree_root, Name="Later")

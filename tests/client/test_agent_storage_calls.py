@@ -1,7 +1,7 @@
 """The agent transport's storage calls (agent-protocol.md 2–5, 7, 8) against a local
 handler that plays the server: what each request carries, how answers are decoded, which
-errors they map to, and which calls are re-sent. These endpoints await the server's side;
-the check-in and the run calls are tested against the real server (test_agent_transport)."""
+errors they map to, and which calls are re-sent (failures a real server cannot be made to
+give on demand). The same calls against the real server: test_agent_storage_server."""
 
 from __future__ import annotations
 

@@ -138,6 +138,7 @@ def demo(operator: Operator) -> None:
             environment["CLEVERFOX_FINGERPRINT"] = pair.fingerprint_sha256
         click.echo("  export " + " ".join(f"{k}={shlex.quote(v)}" for k, v in environment.items()))
         click.echo(f"  {installed_command()} companies list")
+        click.echo('Back up a folder with the agent: README.md, "Back up a folder with the agent".')
         click.echo("Stop with Ctrl+C.")
 
     raise SystemExit(run(settings, on_ready=announce))

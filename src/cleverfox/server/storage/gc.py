@@ -54,6 +54,7 @@ from cleverfox.server.models import (
 )
 from cleverfox.server.storage.blobs import STORED_PREFIXES, manifest_chunk_ids, sealer_of
 from cleverfox.server.storage.gc_packs import PackRewriter
+from cleverfox.server.storage.index import batches
 from cleverfox.settings import Settings
 from cleverfox.storage.backends.base import Backend
 from cleverfox.storage.backends.errors import BackendError
@@ -171,7 +172,7 @@ class GarbageCollector:
             if chunk_ids is None:
                 report.manifests_unreadable += 1
                 return
-            for batch in _batches(sorted(chunk_ids), self.batch):
+            for batch in batches(sorted(chunk_ids), self.batch):
                 where = (
                     StorageChunk.company_id == manifest.company_id,
                     StorageChunk.chunk_id.in_([bytes(c) for c in batch]),
@@ -416,11 +417,6 @@ def run_gc(collector: GarbageCollector, lock_file: Path, now: datetime) -> GcRep
         if not granted:
             return GcReport(ran=False)
         return collector.collect(now)
-
-
-def _batches(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 __all__ = ["BATCH", "GarbageCollector", "GcReport", "gc_lock", "gc_lock_file", "run_gc"]

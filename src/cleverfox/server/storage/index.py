@@ -11,7 +11,7 @@ copy becomes garbage with its pack) and the company's totals commit together.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,6 +25,7 @@ from cleverfox.storage.pieces import Codec
 from cleverfox.storage.sealing import SEAL_OVERHEAD
 
 BATCH = 500
+T = TypeVar("T")
 
 
 class SqlChunkIndex:
@@ -80,7 +81,7 @@ class SqlChunkIndex:
         self.session.flush()
         new = 0
         added_bytes = 0
-        for batch in _batches(list(entries)):
+        for batch in batches(list(entries)):
             rows = [self._chunk_row(pack.id, entry) for entry in batch]
             inserted = self._insert_new(rows)
             new += len(inserted)
@@ -126,7 +127,7 @@ class SqlChunkIndex:
     def _rows(
         self, columns: tuple[Any, ...], chunk_ids: Collection[ChunkId], *, join_pack: bool = False
     ) -> Iterator[Any]:
-        for batch in _batches(list(dict.fromkeys(chunk_ids))):
+        for batch in batches(list(dict.fromkeys(chunk_ids))):
             statement = select(*columns).where(
                 StorageChunk.company_id == self.company_id,
                 StorageChunk.chunk_id.in_([bytes(c) for c in batch]),
@@ -136,6 +137,8 @@ class SqlChunkIndex:
             yield from self.session.execute(statement)
 
 
-def _batches(items: list[Any]) -> Iterator[list[Any]]:
-    for start in range(0, len(items), BATCH):
-        yield items[start : start + BATCH]
+def batches(items: Sequence[T], size: int = BATCH) -> Iterator[Sequence[T]]:
+    """``items`` in consecutive slices of at most ``size``: the storage SQL's one way of
+    bounding an ``IN`` list (SQLite's parameter limit, PostgreSQL's plan size)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

@@ -3,7 +3,7 @@ reference counts, the company's totals and the storage-limit mail's day."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
@@ -18,7 +18,7 @@ from cleverfox.server.models import (
     StorageStagedPage,
     Subscription,
 )
-from cleverfox.server.storage.index import BATCH
+from cleverfox.server.storage.index import batches
 from cleverfox.storage.ids import ChunkId
 
 
@@ -88,7 +88,7 @@ def add_references(session: Session, company_id: int, chunk_ids: Sequence[ChunkI
     Rows are locked in id order, batch by batch, so two commits sharing chunks never
     deadlock; a row whose count becomes 1 had none, which is exact under concurrency."""
     found = first = 0
-    for batch in _batches(sorted(set(chunk_ids))):
+    for batch in batches(sorted(set(chunk_ids))):
         raw = [bytes(chunk_id) for chunk_id in batch]
         where = (StorageChunk.company_id == company_id, StorageChunk.chunk_id.in_(raw))
         locked = select(StorageChunk.chunk_id).where(*where).order_by(StorageChunk.chunk_id)
@@ -122,11 +122,6 @@ def stored_bytes(session: Session, company_id: int) -> int:
         select(StorageCompany.stored_bytes).where(StorageCompany.company_id == company_id)
     )
     return int(found or 0)
-
-
-def _batches(items: list[ChunkId]) -> Iterator[list[ChunkId]]:
-    for start in range(0, len(items), BATCH):
-        yield items[start : start + BATCH]
 
 
 def sync_used_bytes(session: Session, company_id: int) -> None:
